@@ -1,0 +1,122 @@
+"""Settings from the environment (and a `.env` file in the working folder)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///bonifiq-bot.db"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable, never its value."""
+
+
+class Settings(BaseSettings):
+    """Everything the bot can be configured with."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        hide_input_in_errors=True,
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    bonifiq_base_url: str = "https://api.bonifiq.com.br"
+    bonifiq_api_token: SecretStr | None = None
+    bonifiq_api_key: SecretStr | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    bot_timezone: str = "America/Sao_Paulo"
+    bonifiq_timeout: Annotated[float, Field(gt=0, le=60)] = 5.0
+    bonifiq_cache_ttl: Annotated[float, Field(ge=0, le=86_400)] = 60.0
+    reply_deadline: Annotated[float, Field(gt=0, le=60)] = 15.0
+    log_level: str = "INFO"
+
+    @field_validator(
+        "telegram_api_base_url", "bonifiq_base_url", "database_url", "bot_timezone", mode="before"
+    )
+    @classmethod
+    def _not_blank(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("telegram_api_base_url", "bonifiq_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("telegram_bot_token", "bonifiq_api_token", "bonifiq_api_key", mode="before")
+    @classmethod
+    def _blank_secret_is_missing(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _comma_separated_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not all(part.lstrip("-").isdigit() for part in parts):
+                raise ValueError("must be comma-separated numeric Telegram user ids")
+            return frozenset(int(part) for part in parts)
+        return value
+
+    @field_validator("bot_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("must be an IANA time zone such as America/Sao_Paulo") from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        """The zone dates are shown and scheduled in."""
+        return ZoneInfo(self.bot_timezone)
+
+    def require(self, *names: str) -> None:
+        """Raise ConfigError naming the first of `names` that is not set."""
+        for name in names:
+            if getattr(self, name) is None:
+                raise ConfigError(f"{name.upper()} is required for this command but is not set")
+
+    def secrets(self) -> list[str]:
+        """Return the secret values that must never be shown, for log redaction."""
+        values = (self.telegram_bot_token, self.bonifiq_api_token, self.bonifiq_api_key)
+        return [value.get_secret_value() for value in values if value is not None]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings, turning validation errors into one clear line per bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_input=False, include_url=False):
+            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"{name}: {message}")
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
+
+
+__all__ = ["DEFAULT_DATABASE_URL", "ConfigError", "Settings", "load_settings"]

@@ -1,0 +1,8 @@
+"""Fixtures live in `tests/fixtures/`, one module per real part; this registers them."""
+
+pytest_plugins = [
+    "tests.fixtures.bonifiq",
+    "tests.fixtures.database",
+    "tests.fixtures.telegram",
+    "tests.fixtures.app",
+]
