@@ -1,0 +1,284 @@
+"""SQL implementations of the core's repository ports; they flush but never commit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.models import AuditEntry, ChatUser, Link, UserProfile
+from bot.db.tables import (
+    ACTION_LENGTH,
+    CHANNEL_LENGTH,
+    CUSTOMER_ID_LENGTH,
+    DETAIL_LENGTH,
+    LANGUAGE_CODE_LENGTH,
+    NAME_LENGTH,
+    USERNAME_LENGTH,
+    AdminAuditRow,
+    ChatUserRow,
+    LinkRow,
+)
+
+
+class SqlChatUserRepository:
+    """Chat users in the `chat_users` table."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def seen(self, profile: UserProfile, chat_id: int | None, now: datetime) -> ChatUser:
+        """Create or refresh the user: profile and last_seen_at updated, first_seen_at kept.
+
+        `chat_id` is the private chat; None (a message elsewhere) keeps the known one.
+        """
+        _require_aware(now)
+        _require_fits("channel", profile.channel, CHANNEL_LENGTH)
+        row = await _find_user(self._session, profile.channel, profile.user_id)
+        if row is None:
+            row = await _create_user(self._session, profile, chat_id, now)
+        _apply_profile(row, profile)
+        if chat_id is not None:
+            row.chat_id = chat_id
+        # Updates may be handled out of order; the newest sighting wins.
+        row.last_seen_at = max(row.last_seen_at, now)
+        await self._session.flush()
+        return _chat_user(row)
+
+    async def get(self, channel: str, user_id: int) -> ChatUser | None:
+        """Return the user, or None if the bot never saw or linked them."""
+        row = await _find_user(self._session, channel, user_id)
+        return None if row is None else _chat_user(row)
+
+
+class SqlLinkRepository:
+    """Links in the `links` table; ending a link keeps its row as history."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def active(self, channel: str, user_id: int) -> Link | None:
+        """Return the user's active link, if any."""
+        statement = (
+            select(LinkRow, ChatUserRow)
+            .join(ChatUserRow, LinkRow.chat_user_id == ChatUserRow.id)
+            .where(
+                ChatUserRow.channel == channel,
+                ChatUserRow.user_id == user_id,
+                LinkRow.unlinked_at.is_(None),
+            )
+        )
+        found = (await self._session.execute(statement)).one_or_none()
+        return None if found is None else _link(found[0], found[1])
+
+    async def link(
+        self, channel: str, user_id: int, customer_id: str, linked_by: int | None, now: datetime
+    ) -> Link | None:
+        """Link the user to `customer_id`, creating a bare chat user if needed.
+
+        Returns the link that was active before: the replaced one, which is ended
+        (unlinked_at=now, unlinked_by=linked_by) and kept as history. If the user is
+        already linked to this very customer id nothing is written and that existing
+        link is returned, so `previous.customer_id == customer_id` means "no change".
+        """
+        _require_aware(now)
+        _require_fits("channel", channel, CHANNEL_LENGTH)
+        _require_fits("customer id", customer_id, CUSTOMER_ID_LENGTH)
+        user = await _find_user(self._session, channel, user_id, for_update=True)
+        if user is None:
+            # An admin may link someone who has not written to the bot yet.
+            bare = UserProfile(channel=channel, user_id=user_id)
+            user = await _create_user(self._session, bare, None, now, for_update=True)
+        current = await _active_row(self._session, user.id)
+        if current is not None and current.customer_id == customer_id:
+            return _link(current, user)
+        if current is not None:
+            current.unlinked_at = now
+            current.unlinked_by = linked_by
+            # The partial unique index must see the old link ended before the new one exists.
+            await self._session.flush()
+        self._session.add(
+            LinkRow(
+                chat_user_id=user.id, customer_id=customer_id, linked_by=linked_by, linked_at=now
+            )
+        )
+        await self._session.flush()
+        return None if current is None else _link(current, user)
+
+    async def unlink(
+        self, channel: str, user_id: int, unlinked_by: int | None, now: datetime
+    ) -> Link | None:
+        """End the user's active link (kept as history); return it, or None if there was none."""
+        _require_aware(now)
+        user = await _find_user(self._session, channel, user_id, for_update=True)
+        if user is None:
+            return None
+        current = await _active_row(self._session, user.id)
+        if current is None:
+            return None
+        current.unlinked_at = now
+        current.unlinked_by = unlinked_by
+        await self._session.flush()
+        return _link(current, user)
+
+
+class SqlAuditRepository:
+    """The admin audit log in the `admin_audit` table (append only)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record(self, entry: AuditEntry) -> None:
+        """Append one entry; an over-long detail is shortened rather than refused."""
+        _require_aware(entry.at)
+        _require_fits("channel", entry.channel, CHANNEL_LENGTH)
+        _require_fits("action", entry.action, ACTION_LENGTH)
+        if entry.customer_id is not None:
+            _require_fits("customer id", entry.customer_id, CUSTOMER_ID_LENGTH)
+        self._session.add(
+            AdminAuditRow(
+                at=entry.at,
+                channel=entry.channel,
+                admin_user_id=entry.admin_user_id,
+                action=entry.action,
+                target_user_id=entry.target_user_id,
+                customer_id=entry.customer_id,
+                detail=_clip(entry.detail, DETAIL_LENGTH),
+            )
+        )
+        await self._session.flush()
+
+    async def recent(self, limit: int) -> list[AuditEntry]:
+        """Return the newest entries, newest first (ties: the later recorded first)."""
+        if limit <= 0:
+            return []
+        statement = (
+            select(AdminAuditRow)
+            .order_by(AdminAuditRow.at.desc(), AdminAuditRow.id.desc())
+            .limit(limit)
+        )
+        rows = (await self._session.scalars(statement)).all()
+        return [_audit_entry(row) for row in rows]
+
+
+async def _find_user(
+    session: AsyncSession, channel: str, user_id: int, *, for_update: bool = False
+) -> ChatUserRow | None:
+    """Read one chat user; `for_update` serialises link changes per user on PostgreSQL."""
+    statement = select(ChatUserRow).where(
+        ChatUserRow.channel == channel, ChatUserRow.user_id == user_id
+    )
+    if for_update:
+        # SQLite ignores FOR UPDATE; its single writer lock serialises writes anyway.
+        statement = statement.with_for_update()
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def _create_user(
+    session: AsyncSession,
+    profile: UserProfile,
+    chat_id: int | None,
+    now: datetime,
+    *,
+    for_update: bool = False,
+) -> ChatUserRow:
+    """Insert a new chat user, or read the one a concurrent transaction inserted first."""
+    row = ChatUserRow(
+        channel=profile.channel,
+        user_id=profile.user_id,
+        chat_id=chat_id,
+        first_seen_at=now,
+        last_seen_at=now,
+    )
+    _apply_profile(row, profile)
+    try:
+        # The savepoint confines a unique-constraint failure to this insert, so the
+        # surrounding unit of work stays usable and can read the winner's row.
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        existing = await _find_user(
+            session, profile.channel, profile.user_id, for_update=for_update
+        )
+        if existing is None:
+            raise
+        return existing
+    return row
+
+
+async def _active_row(session: AsyncSession, chat_user_id: int) -> LinkRow | None:
+    """Read the chat user's active link row."""
+    statement = select(LinkRow).where(
+        LinkRow.chat_user_id == chat_user_id, LinkRow.unlinked_at.is_(None)
+    )
+    return (await session.scalars(statement)).one_or_none()
+
+
+def _apply_profile(row: ChatUserRow, profile: UserProfile) -> None:
+    """Copy the channel's view of the user onto the row (display data, so clipped to fit)."""
+    row.first_name = _clip(profile.first_name, NAME_LENGTH)
+    row.last_name = _clip(profile.last_name, NAME_LENGTH)
+    row.username = _clip(profile.username, USERNAME_LENGTH)
+    row.language_code = _clip(profile.language_code, LANGUAGE_CODE_LENGTH)
+
+
+def _chat_user(row: ChatUserRow) -> ChatUser:
+    return ChatUser(
+        channel=row.channel,
+        user_id=row.user_id,
+        chat_id=row.chat_id,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        username=row.username,
+        language_code=row.language_code,
+        first_seen_at=_as_utc(row.first_seen_at),
+    )
+
+
+def _link(row: LinkRow, user: ChatUserRow) -> Link:
+    return Link(
+        channel=user.channel,
+        user_id=user.user_id,
+        customer_id=row.customer_id,
+        linked_by=row.linked_by,
+        linked_at=_as_utc(row.linked_at),
+    )
+
+
+def _audit_entry(row: AdminAuditRow) -> AuditEntry:
+    return AuditEntry(
+        channel=row.channel,
+        admin_user_id=row.admin_user_id,
+        action=row.action,
+        target_user_id=row.target_user_id,
+        customer_id=row.customer_id,
+        detail=row.detail,
+        at=_as_utc(row.at),
+    )
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Normalise a datetime still held in memory from a write (any zone) to UTC."""
+    return value.astimezone(UTC)
+
+
+def _require_aware(value: datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("naive datetime given; pass a timezone-aware datetime")
+
+
+def _require_fits(what: str, value: str, length: int) -> None:
+    # Identifiers are refused, not cut: PostgreSQL would refuse them and SQLite would not.
+    if len(value) > length:
+        raise ValueError(f"{what} is longer than {length} characters")
+
+
+def _clip(value: str | None, length: int) -> str | None:
+    if value is None or len(value) <= length:
+        return value
+    return value[: length - 1] + "…"
+
+
+__all__ = ["SqlAuditRepository", "SqlChatUserRepository", "SqlLinkRepository"]
