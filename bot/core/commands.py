@@ -1,0 +1,79 @@
+"""Turning what a user typed or tapped into a command name and its arguments."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+# Canonical (Portuguese) name → every word that invokes it.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "start": ("start", "iniciar", "inicio"),
+    "saldo": ("saldo", "balance", "pontos"),
+    "extrato": ("extrato", "history"),
+    "ajuda": ("ajuda", "help"),
+    "desvincular": ("desvincular", "unlink"),
+    "vincular": ("vincular", "link"),
+    "cliente": ("cliente", "whois"),
+}
+USER_COMMANDS = ("saldo", "extrato", "start", "desvincular", "ajuda")
+ADMIN_COMMANDS = ("vincular", "desvincular", "cliente")
+# Buttons send these back; they never take arguments.
+BUTTON_ACTIONS = frozenset({"saldo", "extrato", "ajuda"})
+
+_BY_ALIAS = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A recognised command: its canonical name and the rest of the line, trimmed."""
+
+    name: str
+    args: str = ""
+
+
+class NotForThisBot(Exception):
+    """`/cmd@otherbot` in a group: another bot's command, to be ignored."""
+
+
+def _fold(word: str) -> str:
+    """Lower-case and drop accents, so `/Início` and `/inicio` are one command."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def parse(text: str, bot_username: str | None = None) -> Command | None:
+    """Return the command in `text`, or None when it is not one of ours.
+
+    A slash command may carry arguments; a bare word ("saldo") counts only alone, which
+    suits channels without slash commands.
+
+    Raises:
+        NotForThisBot: the command is addressed to another bot.
+    """
+    stripped = text.strip()
+    if not stripped:
+        return None
+    head, _, rest = _split_head(stripped)
+    if head.startswith("/"):
+        word, _, mention = head[1:].partition("@")
+        if mention and (bot_username is None or mention.casefold() != bot_username.casefold()):
+            raise NotForThisBot(mention)
+        name = _BY_ALIAS.get(_fold(word))
+        return Command(name, rest.strip()) if name else None
+    if rest:
+        return None
+    name = _BY_ALIAS.get(_fold(head))
+    return Command(name) if name else None
+
+
+def _split_head(text: str) -> tuple[str, str, str]:
+    for index, char in enumerate(text):
+        if char.isspace():
+            return text[:index], char, text[index + 1 :]
+    return text, "", ""
+
+
+def action(data: str) -> Command | None:
+    """Return the command a button press stands for, or None for stale or forged data."""
+    name = data.strip()
+    return Command(name) if name in BUTTON_ACTIONS else None

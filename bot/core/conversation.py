@@ -1,0 +1,408 @@
+"""The conversation: what the bot answers to each thing a user does, on any channel."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import unicodedata
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+
+from bot.bonifiq.errors import (
+    BonifiqAuthError,
+    BonifiqError,
+    BonifiqResponseError,
+    CustomerNotFoundError,
+)
+from bot.bonifiq.models import CustomerPoints
+from bot.core import commands, views
+from bot.core import format as fmt
+from bot.core.commands import Command, NotForThisBot
+from bot.core.messages import Button, Incoming, Reply
+from bot.core.models import AuditEntry, ChatUser, Link
+from bot.core.ports import PointsGateway, Store
+from bot.core.texts import Catalogue, Html, escape
+
+logger = logging.getLogger(__name__)
+
+MAX_CUSTOMER_ID_LENGTH = 256
+MAX_USER_ID = 2**63 - 1
+
+Handler = Callable[[Incoming, Command, datetime], Awaitable[list[Reply]]]
+
+
+class _Unavailable(Exception):
+    """The points API could not answer within the deadline, whatever the cause."""
+
+
+@dataclass
+class Conversation:
+    """Turns an `Incoming` into the `Reply` list the channel should send."""
+
+    store: Store
+    points: PointsGateway
+    timezone: tzinfo
+    admins: frozenset[int] = frozenset()
+    texts: Catalogue = field(default_factory=Catalogue.load)
+    deadline: float = 15.0
+    history_limit: int = views.HISTORY_LIMIT
+
+    async def handle(self, incoming: Incoming, now: datetime) -> list[Reply]:
+        """Answer one user action; never raises, so every channel fails the same way."""
+        try:
+            command = self._command(incoming)
+        except NotForThisBot:
+            return []
+        if command is None and not incoming.private:
+            return []  # chatter in a group is not for us
+        try:
+            async with self.store.unit_of_work() as uow:
+                chat_id = incoming.chat_id if incoming.private else None
+                await uow.users.seen(incoming.user, chat_id, now)
+                await uow.commit()
+            if command is None:
+                return [self._reply("unknown", buttons=self._help_button())]
+            return await self._handlers()[command.name](incoming, command, now)
+        except Exception:
+            logger.exception(
+                "Failed to answer %s user %s", incoming.user.channel, incoming.user.user_id
+            )
+            return [self._reply("internal_error")]
+
+    def command_menu(self, *, admin: bool) -> list[tuple[str, str]]:
+        """Return (command, description) pairs for a channel's command menu."""
+        names = list(commands.USER_COMMANDS)
+        if admin:
+            names += [name for name in commands.ADMIN_COMMANDS if name not in names]
+        return [(name, self.texts.text(f"menu.{name}")) for name in names]
+
+    def _command(self, incoming: Incoming) -> Command | None:
+        if incoming.action is not None:
+            return commands.action(incoming.action)
+        if incoming.text is None:
+            return None
+        return commands.parse(incoming.text, incoming.bot_username)
+
+    def _handlers(self) -> dict[str, Handler]:
+        return {
+            "start": self._start,
+            "saldo": self._balance,
+            "extrato": self._history,
+            "ajuda": self._help,
+            "desvincular": self._unlink,
+            "vincular": self._admin_link,
+            "cliente": self._admin_whois,
+        }
+
+    # Customer commands
+
+    async def _start(self, incoming: Incoming, command: Command, now: datetime) -> list[Reply]:
+        if not incoming.private:
+            return self._private_only(command.name)
+        deep_link = commands.action(command.args) if command.args else None
+        if deep_link is not None:  # arrived from a group's "talk to me privately" button
+            return await self._handlers()[deep_link.name](incoming, deep_link, now)
+        link = await self._active_link(incoming.user.channel, incoming.user.user_id)
+        name = incoming.user.first_name or self.texts.text("name.fallback")
+        if link is not None:
+            return [
+                self._reply(
+                    "start.linked",
+                    buttons=self._main_buttons(),
+                    name=name,
+                    customer_id=link.customer_id,
+                )
+            ]
+        return [
+            self._reply(
+                "start.unlinked",
+                name=name,
+                user_id=incoming.user.user_id,
+                privacy=self.texts.text("privacy"),
+            )
+        ]
+
+    async def _balance(self, incoming: Incoming, command: Command, now: datetime) -> list[Reply]:
+        return await self._with_customer(
+            incoming,
+            command,
+            lambda customer: views.balance(customer, now, self.timezone, self.texts),
+        )
+
+    async def _history(self, incoming: Incoming, command: Command, now: datetime) -> list[Reply]:
+        return await self._with_customer(
+            incoming,
+            command,
+            lambda customer: views.history(
+                customer, self.timezone, self.texts, self.history_limit
+            ),
+        )
+
+    async def _with_customer(
+        self, incoming: Incoming, command: Command, render: Callable[[CustomerPoints], Html]
+    ) -> list[Reply]:
+        """Guard privacy and the link, fetch the customer, render, or explain what failed."""
+        if not incoming.private:
+            return self._private_only(command.name)
+        link = await self._active_link(incoming.user.channel, incoming.user.user_id)
+        if link is None:
+            return [self._reply("not_linked")]
+        try:
+            customer = await self._fetch(link.customer_id)
+        except CustomerNotFoundError:
+            logger.warning(
+                "User %s is linked to a customer BonifiQ does not know", incoming.user.user_id
+            )
+            return [self._reply("customer_not_found", customer_id=link.customer_id)]
+        except BonifiqResponseError as exc:
+            logger.error("BonifiQ gave an unusable answer: %s", exc)
+            return [self._reply("service_bad_answer", buttons=self._main_buttons())]
+        except _Unavailable:
+            return [self._reply("service_unavailable", buttons=self._main_buttons())]
+        return [Reply(render(customer), buttons=self._main_buttons())]
+
+    async def _fetch(self, customer_id: str) -> CustomerPoints:
+        """Fetch within the user's deadline; unavailability of any kind becomes one error."""
+        try:
+            async with asyncio.timeout(self.deadline):
+                return await self.points.customer_points(customer_id)
+        except TimeoutError as exc:
+            logger.warning("BonifiQ did not answer within %.0f s", self.deadline)
+            raise _Unavailable from exc
+        except (CustomerNotFoundError, BonifiqResponseError):
+            raise
+        except BonifiqAuthError as exc:
+            raise _Unavailable from exc  # the client already told the operator
+        except BonifiqError as exc:
+            logger.warning("BonifiQ unavailable: %s", exc)
+            raise _Unavailable from exc
+
+    async def _help(self, incoming: Incoming, command: Command, now: datetime) -> list[Reply]:
+        parts = [
+            self.texts.text("help.intro"),
+            self.texts.text("help.user_commands"),
+        ]
+        if self._is_admin(incoming):
+            parts.append(self.texts.text("help.admin_commands"))
+        parts.append(self.texts.text("help.english"))
+        buttons = self._main_buttons() if incoming.private else ()
+        return [Reply(Html("\n\n".join(parts)), buttons=buttons)]
+
+    async def _unlink(self, incoming: Incoming, command: Command, now: datetime) -> list[Reply]:
+        if command.args:
+            return await self._admin_unlink(incoming, command, now)
+        if not incoming.private:
+            return self._private_only(command.name)
+        user = incoming.user
+        async with self.store.unit_of_work() as uow:
+            ended = await uow.links.unlink(user.channel, user.user_id, user.user_id, now)
+            await uow.commit()
+        if ended is None:
+            return [self._reply("unlink.nothing")]
+        logger.info("User %s removed their own link", user.user_id)
+        return [self._reply("unlink.done", customer_id=ended.customer_id)]
+
+    # Admin commands
+
+    async def _admin_link(
+        self, incoming: Incoming, command: Command, now: datetime
+    ) -> list[Reply]:
+        if refusal := self._admin_guard(incoming, command):
+            return refusal
+        request = self._link_request(command.args)
+        if isinstance(request, Reply):
+            return [request]
+        target, customer_id = request
+
+        checked: CustomerPoints | None = None
+        try:
+            checked = await self._fetch(customer_id)
+        except CustomerNotFoundError:
+            return [self._reply("admin.link_unknown_customer", customer_id=customer_id)]
+        except (BonifiqResponseError, _Unavailable):
+            pass  # the customer is probably fine and the admin is told it was not checked
+
+        admin, channel = incoming.user.user_id, incoming.user.channel
+        async with self.store.unit_of_work() as uow:
+            current = await uow.links.active(channel, target)
+            if current is not None and current.customer_id == customer_id:
+                return [self._reply("admin.link_same", user_id=target, customer_id=customer_id)]
+            previous = await uow.links.link(channel, target, customer_id, admin, now)
+            detail = "unchecked" if checked is None else None
+            await uow.audit.record(
+                AuditEntry(channel, admin, "link", target, customer_id, detail, now)
+            )
+            target_user = await uow.users.get(channel, target)
+            await uow.commit()
+        logger.info("Admin %s linked user %s (checked=%s)", admin, target, checked is not None)
+
+        name = f" ({checked.name})" if checked is not None and checked.name else ""
+        lines = [
+            self.texts.text("admin.link_done", user_id=target, customer_id=customer_id, name=name)
+        ]
+        if previous is not None:
+            lines.append(self.texts.text("admin.link_replaced", previous=previous.customer_id))
+        if checked is None:
+            lines.append(self.texts.text("admin.link_unchecked"))
+        replies = [Reply(Html("\n".join(lines)))]
+        replies += self._notify(target_user, admin, "notify.linked", customer_id)
+        return replies
+
+    def _link_request(self, args: str) -> tuple[int, str] | Reply:
+        """Parse `<user id> <customer id>`, or explain what is wrong with it."""
+        raw_user, _, raw_customer = _split_first(args)
+        if not raw_user or not raw_customer.strip():
+            return self._reply("admin.usage_link")
+        target = _parse_user_id(raw_user)
+        if target is None:
+            return self._reply("admin.bad_user_id", value=raw_user)
+        customer_id = raw_customer.strip()
+        if not _valid_customer_id(customer_id):
+            return self._reply("admin.bad_customer_id", max=MAX_CUSTOMER_ID_LENGTH)
+        return target, customer_id
+
+    async def _admin_unlink(
+        self, incoming: Incoming, command: Command, now: datetime
+    ) -> list[Reply]:
+        if refusal := self._admin_guard(incoming, command):
+            return refusal
+        target = _parse_user_id(command.args)
+        if target is None:
+            return [self._reply("admin.bad_user_id", value=command.args)]
+        admin, channel = incoming.user.user_id, incoming.user.channel
+        async with self.store.unit_of_work() as uow:
+            ended = await uow.links.unlink(channel, target, admin, now)
+            if ended is None:
+                return [self._reply("admin.unlink_nothing", user_id=target)]
+            await uow.audit.record(
+                AuditEntry(channel, admin, "unlink", target, ended.customer_id, None, now)
+            )
+            target_user = await uow.users.get(channel, target)
+            await uow.commit()
+        logger.info("Admin %s unlinked user %s", admin, target)
+        replies = [self._reply("admin.unlink_done", user_id=target, customer_id=ended.customer_id)]
+        replies += self._notify(target_user, admin, "notify.unlinked", ended.customer_id)
+        return replies
+
+    async def _admin_whois(
+        self, incoming: Incoming, command: Command, now: datetime
+    ) -> list[Reply]:
+        if refusal := self._admin_guard(incoming, command):
+            return refusal
+        if not command.args:
+            return [self._reply("admin.usage_whois")]
+        target = _parse_user_id(command.args)
+        if target is None:
+            return [self._reply("admin.bad_user_id", value=command.args)]
+        admin, channel = incoming.user.user_id, incoming.user.channel
+        async with self.store.unit_of_work() as uow:
+            link = await uow.links.active(channel, target)
+            user = await uow.users.get(channel, target)
+            customer_id = link.customer_id if link else None
+            await uow.audit.record(
+                AuditEntry(channel, admin, "whois", target, customer_id, None, now)
+            )
+            await uow.commit()
+        profile = self._profile(user)
+        if link is None:
+            return [self._reply("admin.whois_unlinked", user_id=target, profile=profile)]
+        by = (
+            self.texts.text("admin.whois_by", admin_id=link.linked_by)
+            if link.linked_by is not None
+            else ""
+        )
+        return [
+            self._reply(
+                "admin.whois_linked",
+                user_id=target,
+                profile=profile,
+                customer_id=link.customer_id,
+                date=fmt.day(link.linked_at, self.timezone),
+                by=Html(by),
+            )
+        ]
+
+    # Helpers
+
+    def _is_admin(self, incoming: Incoming) -> bool:
+        return incoming.user.user_id in self.admins
+
+    def _admin_guard(self, incoming: Incoming, command: Command) -> list[Reply] | None:
+        """Refuse non-admins politely and admins outside a private chat; None lets them in."""
+        if not self._is_admin(incoming):
+            logger.info("Refused /%s to non-admin user %s", command.name, incoming.user.user_id)
+            return [self._reply("not_allowed")]
+        if not incoming.private:
+            return self._private_only(command.name)
+        return None
+
+    async def _active_link(self, channel: str, user_id: int) -> Link | None:
+        async with self.store.unit_of_work() as uow:
+            return await uow.links.active(channel, user_id)
+
+    def _profile(self, user: ChatUser | None) -> Html:
+        if user is None:
+            return self.texts.text("admin.whois_never_seen")
+        names = " ".join(part for part in (user.first_name, user.last_name) if part)
+        if user.username:
+            names = f"{names} @{user.username}".strip()
+        return Html(f" ({escape(names)})") if names else Html("")
+
+    def _notify(
+        self, target: ChatUser | None, admin: int, key: str, customer_id: str
+    ) -> list[Reply]:
+        """Tell the user an admin acted on, when the bot has a private chat with them."""
+        if target is None or target.chat_id is None or target.user_id == admin:
+            return []
+        return [self._reply(key, chat_id=target.chat_id, customer_id=customer_id)]
+
+    def _reply(
+        self,
+        key: str,
+        *,
+        buttons: tuple[tuple[Button, ...], ...] = (),
+        chat_id: int | None = None,
+        **values: object,
+    ) -> Reply:
+        return Reply(self.texts.text(key, **values), buttons=buttons, chat_id=chat_id)
+
+    def _main_buttons(self) -> tuple[tuple[Button, ...], ...]:
+        return (
+            (
+                Button(self.texts.text("button.balance"), action="saldo"),
+                Button(self.texts.text("button.history"), action="extrato"),
+            ),
+        )
+
+    def _help_button(self) -> tuple[tuple[Button, ...], ...]:
+        return ((Button(self.texts.text("button.help"), action="ajuda"),),)
+
+    def _private_only(self, command_name: str) -> list[Reply]:
+        payload = command_name if command_name in commands.BUTTON_ACTIONS else "start"
+        button = Button(self.texts.text("button.open_private"), private_chat_payload=payload)
+        return [self._reply("private_only", buttons=((button,),))]
+
+
+def _split_first(args: str) -> tuple[str, str, str]:
+    """Split off the first word; the rest of the line is kept as typed."""
+    parts = args.strip().split(maxsplit=1)
+    if not parts:
+        return "", "", ""
+    return parts[0], " ", parts[1] if len(parts) > 1 else ""
+
+
+def _parse_user_id(raw: str) -> int | None:
+    """Return a chat platform user id, or None for anything that cannot be one."""
+    text = raw.strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_USER_ID else None
+
+
+def _valid_customer_id(customer_id: str) -> bool:
+    """Accept what a store may use as id (usually an e-mail), refuse control characters."""
+    if not customer_id or len(customer_id) > MAX_CUSTOMER_ID_LENGTH:
+        return False
+    return not any(unicodedata.category(char).startswith("C") for char in customer_id)

@@ -1,0 +1,51 @@
+"""pt-BR formatting of points, money and dates (Babel does the locale rules)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
+
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+
+LOCALE = "pt_BR"
+
+
+def number(value: int) -> str:
+    """Return `1.234`."""
+    return format_decimal(value, locale=LOCALE)
+
+
+def points(amount: int) -> str:
+    """Return `1 ponto`, `1.234 pontos`."""
+    unit = "ponto" if abs(amount) == 1 else "pontos"
+    return f"{format_decimal(amount, locale=LOCALE)} {unit}"
+
+
+def signed_points(amount: int) -> str:
+    """Return `+120 pontos` or `-300 pontos` for a transaction."""
+    unit = "ponto" if abs(amount) == 1 else "pontos"
+    number = format_decimal(amount, format="+#,##0;-#,##0", locale=LOCALE)
+    return f"{number} {unit}"
+
+
+def money(amount: Decimal) -> str:
+    """Return `R$ 12,34` (a plain space: it reads the same in every channel)."""
+    return format_currency(amount, "BRL", locale=LOCALE).replace("\xa0", " ")
+
+
+def local_date(moment: datetime, timezone: tzinfo) -> date:
+    """Return the calendar date of an aware moment in the bot's zone."""
+    return moment.astimezone(timezone).date()
+
+
+def day(moment: datetime | date, timezone: tzinfo) -> str:
+    """Return `15/12/2026`, the moment's date in the bot's zone."""
+    if isinstance(moment, datetime):
+        moment = local_date(moment, timezone)
+    return format_date(moment, "dd/MM/yyyy", locale=LOCALE)
+
+
+def days_between(today: date, later: date) -> int:
+    """Return whole calendar days from `today` to `later`."""
+    return (later - today).days
