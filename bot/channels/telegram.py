@@ -1,0 +1,198 @@
+"""Telegram channel: translates updates into `Incoming` and `Reply` into Bot API calls."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeAlias
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram import User as TelegramUser
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackContext,
+    CallbackQueryHandler,
+    ContextTypes,
+    ExtBot,
+    MessageHandler,
+    filters,
+)
+
+from bot.core.conversation import Conversation
+from bot.core.messages import Button, Incoming, Reply
+from bot.core.models import UserProfile
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+
+
+class BotServices:
+    """What handlers need (`context.bot_data`), filled in by the composition root."""
+
+    conversation: Conversation
+    clock: Callable[[], datetime]
+
+
+BotContext: TypeAlias = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotServices]
+BotApplication: TypeAlias = Application[
+    ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], BotServices, Any
+]
+
+
+def build_application(
+    token: str,
+    base_url: str,
+    conversation: Conversation,
+    clock: Callable[[], datetime],
+    *,
+    updater: bool = True,
+) -> BotApplication:
+    """Build the python-telegram-bot application with our handlers and rate limiter."""
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .base_file_url(_file_url(base_url))
+        .context_types(ContextTypes(bot_data=BotServices))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+    )
+    if not updater:
+        builder = builder.updater(None)
+    application: BotApplication = builder.build()
+    application.bot_data.conversation = conversation
+    application.bot_data.clock = clock
+    application.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, on_message)
+    )
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_error_handler(on_error)
+    return application
+
+
+def _file_url(base_url: str) -> str:
+    """Derive the file URL from a self-hosted Bot API's base URL (`…/bot` → `…/file/bot`)."""
+    if base_url.endswith("/bot"):
+        return base_url.removesuffix("/bot") + "/file/bot"
+    return base_url.rstrip("/") + "/file/bot"
+
+
+async def on_message(update: Update, context: BotContext) -> None:
+    """Hand a message to the conversation and send what it answers."""
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    if message is None or user is None or chat is None or user.is_bot:
+        return
+    incoming = Incoming(
+        user=profile(user),
+        chat_id=chat.id,
+        private=chat.type == ChatType.PRIVATE,
+        text=message.text,
+        bot_username=context.bot.username,
+    )
+    services = context.bot_data
+    replies = await services.conversation.handle(incoming, services.clock())
+    await send_replies(context.bot, chat.id, replies)
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    """Treat an inline button press like the command it stands for."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return
+    await query.answer()  # stops the button's loading spinner at once
+    chat = query.message.chat if query.message is not None else None
+    chat_id = chat.id if chat is not None else user.id
+    incoming = Incoming(
+        user=profile(user),
+        chat_id=chat_id,
+        private=chat is None or chat.type == ChatType.PRIVATE,
+        action=query.data or "",
+        bot_username=context.bot.username,
+    )
+    services = context.bot_data
+    replies = await services.conversation.handle(incoming, services.clock())
+    await send_replies(context.bot, chat_id, replies)
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log what went wrong, with the update id but no personal data."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    logger.error("Error while handling update %s", update_id, exc_info=context.error)
+
+
+def profile(user: TelegramUser) -> UserProfile:
+    """Return the core's view of a Telegram user."""
+    return UserProfile(
+        channel=CHANNEL,
+        user_id=user.id,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        language_code=user.language_code,
+    )
+
+
+async def send_replies(bot: ExtBot[Any], chat_id: int, replies: Sequence[Reply]) -> None:
+    """Send replies in order; a notice to another chat that fails is logged, not raised."""
+    for reply in replies:
+        target = reply.chat_id if reply.chat_id is not None else chat_id
+        try:
+            await bot.send_message(
+                target,
+                reply.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(reply.buttons, bot.username),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except (Forbidden, BadRequest) as exc:
+            if reply.chat_id is None:
+                raise
+            logger.warning("Could not notify chat %s: %s", target, exc.message)
+
+
+def keyboard(
+    rows: tuple[tuple[Button, ...], ...], bot_username: str | None
+) -> InlineKeyboardMarkup | None:
+    """Render buttons: actions as callback data, private-chat links as t.me deep links."""
+    rendered = []
+    for row in rows:
+        buttons = []
+        for button in row:
+            if button.private_chat_payload is not None:
+                if not bot_username:
+                    continue
+                url = f"https://t.me/{bot_username}?start={button.private_chat_payload}"
+                buttons.append(InlineKeyboardButton(button.label, url=url))
+            else:
+                buttons.append(InlineKeyboardButton(button.label, callback_data=button.action))
+        if buttons:
+            rendered.append(buttons)
+    return InlineKeyboardMarkup(rendered) if rendered else None
+
+
+async def register_command_menus(
+    bot: ExtBot[Any], conversation: Conversation, admins: frozenset[int]
+) -> None:
+    """Publish the command menu: customer commands for all, admin ones in admins' chats."""
+    user_menu = [BotCommand(name, text) for name, text in conversation.command_menu(admin=False)]
+    await bot.set_my_commands(user_menu, scope=BotCommandScopeDefault())
+    admin_menu = [BotCommand(name, text) for name, text in conversation.command_menu(admin=True)]
+    for admin in sorted(admins):
+        try:
+            await bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(admin))
+        except TelegramError as exc:
+            # An admin who never opened a chat with the bot has no chat to scope a menu to.
+            logger.warning("No admin command menu for user %s: %s", admin, exc.message)

@@ -1,0 +1,134 @@
+"""The command line: run, migrate and demo, as an operator or a newcomer would use them."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import run_polling
+from bot.config import load_settings
+from bot.logs import setup_logging
+from tests.fixtures.bonifiq import FakePointsApi, customer_payload
+from tests.fixtures.telegram import ADMIN_USER_ID, FakeBotApi, private_message
+
+ENV_NAMES = ("TELEGRAM_BOT_TOKEN", "BONIFIQ_API_TOKEN", "BONIFIQ_API_KEY", "DATABASE_URL")
+
+
+def run_cli(
+    *args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
+    environment |= env or {}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=environment,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_demo_answers_saldo_from_piped_input(tmp_path: Path) -> None:
+    result = run_cli("demo", cwd=tmp_path, stdin="/saldo\n/extrato\n")
+
+    assert result.returncode == 0, result.stderr
+    assert "Maria Silva" in result.stdout
+    assert "1.234 pontos" in result.stdout
+    assert "R$ 12,34" in result.stdout
+    assert "Extrato de Maria Silva" in result.stdout
+    assert list(tmp_path.iterdir()) == []  # the throw-away database went elsewhere and is gone
+
+
+def test_demo_lets_the_admin_link_a_sandbox_customer(tmp_path: Path) -> None:
+    result = run_cli("demo", cwd=tmp_path, stdin="/vincular 2 joao@exemplo.com.br\n/cliente 2\n")
+
+    assert result.returncode == 0, result.stderr
+    assert "vinculado ao cliente joao@exemplo.com.br" in result.stdout
+    assert "está vinculado ao cliente joao@exemplo.com.br" in result.stdout
+
+
+def test_run_without_a_token_stops_with_one_line_naming_it(tmp_path: Path) -> None:
+    result = run_cli("run", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: TELEGRAM_BOT_TOKEN is required for this command but is not set"
+    ]
+
+
+def test_a_malformed_setting_stops_start_up_without_showing_secrets(tmp_path: Path) -> None:
+    secret = "12345:do-not-print-me"
+    env = {"TELEGRAM_BOT_TOKEN": secret, "BONIFIQ_TIMEOUT": "abc"}
+
+    result = run_cli("run", cwd=tmp_path, env=env)
+
+    assert result.returncode == 2
+    assert "BONIFIQ_TIMEOUT" in result.stderr
+    assert secret not in result.stderr + result.stdout
+
+
+def test_migrate_creates_the_schema_from_any_working_folder(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "bot.db"
+    database.parent.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    result = run_cli(
+        "migrate", cwd=elsewhere, env={"DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert database.exists()
+
+
+async def test_run_serves_telegram_by_long_polling_and_never_logs_the_token(
+    bot_api: FakeBotApi,
+    points_api: FakePointsApi,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    points_api.set_customer("maria@loja.com.br", customer_payload())
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(
+        telegram_bot_token=bot_api.token,
+        telegram_api_base_url=bot_api.base_url,
+        bonifiq_base_url=points_api.base_url,
+        bonifiq_api_token=points_api.api_token,
+        bonifiq_api_key=points_api.api_key,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        admin_ids=frozenset({ADMIN_USER_ID}),
+    )
+    logs = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers))
+    setup_logging("DEBUG", settings.secrets(), stream=logs)
+    stop = asyncio.Event()
+    serving = asyncio.create_task(run_polling(settings, stop))
+    try:
+        admin_update = private_message("/vincular 1001 maria@loja.com.br", user_id=ADMIN_USER_ID)
+        await bot_api.updates.put(admin_update)
+        await bot_api.updates.put(private_message("/saldo"))
+        async with asyncio.timeout(20):
+            await bot_api.wait_for_messages(2)
+    finally:
+        stop.set()
+        await asyncio.wait_for(serving, 20)
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
+
+    assert "1.234 pontos" in bot_api.sent_messages(1001)[-1].text
+    assert "setMyCommands" in bot_api.methods()
+    output = logs.getvalue()
+    assert "long polling" in output
+    assert bot_api.token not in output
+    assert points_api.api_key not in output
