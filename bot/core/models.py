@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,7 @@ class Link:
     customer_id: str
     linked_by: int | None
     linked_at: datetime
+    reminders_enabled: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +55,28 @@ class AuditEntry:
     customer_id: str | None
     detail: str | None
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderChat:
+    """A chat that should hear about a customer's expiring points."""
+
+    chat_user_id: int
+    user_id: int
+    chat_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderTarget:
+    """A linked customer and every reachable chat with reminders on that is linked to it."""
+
+    customer_id: str
+    chats: tuple[ReminderChat, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerKey:
+    """One reminder that can be sent at most once: an expiration day and a threshold."""
+
+    expires_on: date
+    threshold_days: int

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
 from bot.bonifiq.models import CustomerPoints
-from bot.core.models import AuditEntry, ChatUser, Link, UserProfile
+from bot.core.models import AuditEntry, ChatUser, LedgerKey, Link, ReminderTarget, UserProfile
 
 
 class PointsGateway(Protocol):
@@ -27,6 +28,15 @@ class ChatUserRepository(Protocol):
 
     async def get(self, channel: str, user_id: int) -> ChatUser | None:
         """Return the user, or None if the bot never saw or linked them."""
+        ...
+
+    async def set_reachable(
+        self, channel: str, user_id: int, reachable: bool, now: datetime
+    ) -> None:
+        """Mark the user's chat as blocked (False) or reachable again (True).
+
+        `seen` also makes a user reachable again: talking to the bot undoes a block.
+        """
         ...
 
 
@@ -49,6 +59,10 @@ class LinkRepository(Protocol):
         """End the user's active link; return it, or None if there was none."""
         ...
 
+    async def set_reminders(self, channel: str, user_id: int, enabled: bool) -> Link | None:
+        """Turn reminders on or off for the user's active link; None if not linked."""
+        ...
+
 
 class AuditRepository(Protocol):
     """The admin audit log (append only)."""
@@ -62,12 +76,56 @@ class AuditRepository(Protocol):
         ...
 
 
+class ReminderRepository(Protocol):
+    """Who to remind, the ledger of reminders sent, and the record of sweeps."""
+
+    async def count_targets(self, channel: str) -> int:
+        """Return how many customers have at least one chat to remind."""
+        ...
+
+    async def targets(self, channel: str, after: str | None, limit: int) -> list[ReminderTarget]:
+        """Return up to `limit` customers (ordered by id, after `after`) with their chats.
+
+        A chat qualifies when its link is active with reminders on, the chat is not blocked
+        and the bot has a private chat with the user.
+        """
+        ...
+
+    async def claim(self, chat_user_id: int) -> bool:
+        """Try to own this chat's reminders until the unit of work ends; False if taken.
+
+        Keeps two sweeps (in two processes) from reminding the same chat at once.
+        """
+        ...
+
+    async def sent(self, chat_user_id: int, customer_id: str) -> set[LedgerKey]:
+        """Return the reminders already sent to this chat about this customer."""
+        ...
+
+    async def record(
+        self, chat_user_id: int, customer_id: str, keys: Iterable[LedgerKey], now: datetime
+    ) -> None:
+        """Write reminders as sent (after the channel accepted the message)."""
+        ...
+
+    async def record_sweep(
+        self, started_at: datetime, finished_at: datetime, counts: dict[str, int]
+    ) -> None:
+        """Keep a finished sweep's times and counts."""
+        ...
+
+    async def last_sweep_started(self) -> datetime | None:
+        """Return when the newest finished sweep started, or None if none ever finished."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: repositories share it; nothing is kept unless `commit` is called."""
 
     users: ChatUserRepository
     links: LinkRepository
     audit: AuditRepository
+    reminders: ReminderRepository
 
     async def commit(self) -> None:
         """Make every change in this unit permanent."""
