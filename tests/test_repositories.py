@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
 
 from bot.core.models import AuditEntry, ChatUser, Link, UserProfile
 from bot.db import repositories
@@ -564,6 +565,16 @@ async def test_check_connection_error_names_the_database_but_not_the_password() 
 
     assert "127.0.0.1:1/bot" in str(raised.value)
     assert "hunter2" not in str(raised.value)
+
+
+async def test_postgresql_engine_pools_connections_for_concurrent_sweeps() -> None:
+    engine = create_engine("postgresql+asyncpg://bot@db.example/bot")
+    try:
+        pool = engine.pool
+        assert isinstance(pool, QueuePool)
+        assert (pool.size(), pool._max_overflow) == (10, 20)
+    finally:
+        await engine.dispose()
 
 
 @pytest.mark.parametrize(

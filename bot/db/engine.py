@@ -15,6 +15,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 # asyncpg alone would wait a minute for an unresponsive host before giving up.
 CHECK_TIMEOUT_SECONDS = 10.0
+POSTGRES_POOL_SIZE = 10
+POSTGRES_MAX_OVERFLOW = 20
 
 
 class DatabaseUnavailableError(RuntimeError):
@@ -45,7 +47,13 @@ def create_engine(url: str) -> AsyncEngine:
         _configure_sqlite(engine, file_database=_is_sqlite_file(parsed))
         return engine
     # Connections dropped by the server or a proxy while idle are replaced, not failed on.
-    return _create_async_engine(parsed, pool_pre_ping=True)
+    # Reminder sweeps hold a connection per unit of work while the bot keeps answering.
+    return _create_async_engine(
+        parsed,
+        pool_pre_ping=True,
+        pool_size=POSTGRES_POOL_SIZE,
+        max_overflow=POSTGRES_MAX_OVERFLOW,
+    )
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.models import AuditEntry, ChatUser, Link, UserProfile
+from bot.core.models import (
+    AuditEntry,
+    ChatUser,
+    LedgerKey,
+    Link,
+    ReminderChat,
+    ReminderTarget,
+    UserProfile,
+)
 from bot.db.tables import (
     ACTION_LENGTH,
     CHANNEL_LENGTH,
@@ -20,7 +29,15 @@ from bot.db.tables import (
     AdminAuditRow,
     ChatUserRow,
     LinkRow,
+    ReminderLedgerRow,
+    ReminderSweepRow,
 )
+
+# Arbitrary but fixed (int4, "REMI"): the first key of every reminder claim's advisory
+# lock, so claims cannot collide with advisory locks taken for other purposes.
+REMINDER_LOCK_NAMESPACE = 0x52454D49
+
+SWEEP_COUNTS = ("customers", "checked", "sent", "skipped", "failed")
 
 
 class SqlChatUserRepository:
@@ -42,6 +59,8 @@ class SqlChatUserRepository:
         _apply_profile(row, profile)
         if chat_id is not None:
             row.chat_id = chat_id
+        # The user wrote to the bot, so whatever block was seen before is over.
+        row.blocked_at = None
         # Updates may be handled out of order; the newest sighting wins.
         row.last_seen_at = max(row.last_seen_at, now)
         await self._session.flush()
@@ -51,6 +70,24 @@ class SqlChatUserRepository:
         """Return the user, or None if the bot never saw or linked them."""
         row = await _find_user(self._session, channel, user_id)
         return None if row is None else _chat_user(row)
+
+    async def set_reachable(
+        self, channel: str, user_id: int, reachable: bool, now: datetime
+    ) -> None:
+        """Mark the user's chat as blocked (False) or reachable again (True).
+
+        An unknown user is left alone; blocking again keeps the time the block was first
+        noticed. `seen` also makes a user reachable again.
+        """
+        _require_aware(now)
+        row = await _find_user(self._session, channel, user_id)
+        if row is None:
+            return
+        if reachable:
+            row.blocked_at = None
+        elif row.blocked_at is None:
+            row.blocked_at = now
+        await self._session.flush()
 
 
 class SqlLinkRepository:
@@ -123,6 +160,18 @@ class SqlLinkRepository:
         await self._session.flush()
         return _link(current, user)
 
+    async def set_reminders(self, channel: str, user_id: int, enabled: bool) -> Link | None:
+        """Turn reminders on or off for the user's active link; None if not linked."""
+        user = await _find_user(self._session, channel, user_id)
+        if user is None:
+            return None
+        current = await _active_row(self._session, user.id)
+        if current is None:
+            return None
+        current.reminders_enabled = enabled
+        await self._session.flush()
+        return _link(current, user)
+
 
 class SqlAuditRepository:
     """The admin audit log in the `admin_audit` table (append only)."""
@@ -161,6 +210,145 @@ class SqlAuditRepository:
         )
         rows = (await self._session.scalars(statement)).all()
         return [_audit_entry(row) for row in rows]
+
+
+class SqlReminderRepository:
+    """Reminder targets, the `reminder_ledger` of reminders sent and `reminder_sweeps`."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def count_targets(self, channel: str) -> int:
+        """Return how many customers have at least one chat to remind."""
+        statement = select(func.count(LinkRow.customer_id.distinct())).join(
+            ChatUserRow, LinkRow.chat_user_id == ChatUserRow.id
+        )
+        count: int = await self._session.scalar(statement.where(_qualifying(channel))) or 0
+        return count
+
+    async def targets(self, channel: str, after: str | None, limit: int) -> list[ReminderTarget]:
+        """Return up to `limit` customers (ordered by id, after `after`) with their chats.
+
+        A chat qualifies when its link is active with reminders on, the chat is not blocked
+        and the bot has a private chat with the user. One query: the page of customer ids
+        is a subquery, so a link changed meanwhile cannot leave a customer without chats.
+        """
+        if limit <= 0:
+            return []
+        page = (
+            select(LinkRow.customer_id)
+            .join(ChatUserRow, LinkRow.chat_user_id == ChatUserRow.id)
+            .where(_qualifying(channel))
+            .distinct()
+            .order_by(LinkRow.customer_id)
+            .limit(limit)
+        )
+        if after is not None:
+            page = page.where(LinkRow.customer_id > after)
+        statement = (
+            select(LinkRow.customer_id, ChatUserRow.id, ChatUserRow.user_id, ChatUserRow.chat_id)
+            .join(ChatUserRow, LinkRow.chat_user_id == ChatUserRow.id)
+            .where(_qualifying(channel), LinkRow.customer_id.in_(page.scalar_subquery()))
+            .order_by(LinkRow.customer_id, ChatUserRow.id)
+        )
+        chats: dict[str, list[ReminderChat]] = {}
+        for customer_id, chat_user_id, user_id, chat_id in await self._session.execute(statement):
+            if chat_id is None:  # pragma: no cover - excluded by the query; narrows the type
+                continue
+            chats.setdefault(customer_id, []).append(
+                ReminderChat(chat_user_id=chat_user_id, user_id=user_id, chat_id=chat_id)
+            )
+        # Dicts keep insertion order, which is the query's customer id order.
+        return [
+            ReminderTarget(customer_id=key, chats=tuple(value)) for key, value in chats.items()
+        ]
+
+    async def claim(self, chat_user_id: int) -> bool:
+        """Try to own this chat's reminders until the unit of work ends; False if taken.
+
+        PostgreSQL takes a transaction-level advisory lock, released at commit or rollback.
+        SQLite always answers True: its single writer serialises the sweeps of one process,
+        but several processes sweeping one SQLite file at once is not supported.
+        """
+        if _dialect(self._session) != "postgresql":
+            return True
+        statement = select(func.pg_try_advisory_xact_lock(REMINDER_LOCK_NAMESPACE, chat_user_id))
+        return bool(await self._session.scalar(statement))
+
+    async def sent(self, chat_user_id: int, customer_id: str) -> set[LedgerKey]:
+        """Return the reminders already sent to this chat about this customer."""
+        statement = select(ReminderLedgerRow.expires_on, ReminderLedgerRow.threshold_days).where(
+            ReminderLedgerRow.chat_user_id == chat_user_id,
+            ReminderLedgerRow.customer_id == customer_id,
+        )
+        rows = await self._session.execute(statement)
+        return {LedgerKey(expires_on=expires_on, threshold_days=days) for expires_on, days in rows}
+
+    async def record(
+        self, chat_user_id: int, customer_id: str, keys: Iterable[LedgerKey], now: datetime
+    ) -> None:
+        """Write reminders as sent; ones already in the ledger are left as they are."""
+        _require_aware(now)
+        _require_fits("customer id", customer_id, CUSTOMER_ID_LENGTH)
+        missing = set(keys) - await self.sent(chat_user_id, customer_id)
+        for key in sorted(missing, key=lambda item: (item.expires_on, item.threshold_days)):
+            row = ReminderLedgerRow(
+                chat_user_id=chat_user_id,
+                customer_id=customer_id,
+                expires_on=key.expires_on,
+                threshold_days=key.threshold_days,
+                sent_at=now,
+            )
+            try:
+                # A sweep that did not claim the chat may have recorded it since the read
+                # above; the savepoint keeps that duplicate from failing the unit of work.
+                async with self._session.begin_nested():
+                    self._session.add(row)
+            except IntegrityError:
+                if key not in await self.sent(chat_user_id, customer_id):
+                    raise
+
+    async def record_sweep(
+        self, started_at: datetime, finished_at: datetime, counts: dict[str, int]
+    ) -> None:
+        """Keep a finished sweep's times and counts (missing counts are 0)."""
+        _require_aware(started_at)
+        _require_aware(finished_at)
+        unknown = set(counts) - set(SWEEP_COUNTS)
+        if unknown:
+            raise ValueError(f"unknown sweep counts: {', '.join(sorted(unknown))}")
+        self._session.add(
+            ReminderSweepRow(
+                started_at=started_at,
+                finished_at=finished_at,
+                **{name: counts.get(name, 0) for name in SWEEP_COUNTS},
+            )
+        )
+        await self._session.flush()
+
+    async def last_sweep_started(self) -> datetime | None:
+        """Return when the newest finished sweep started, or None if none ever finished."""
+        newest: datetime | None = await self._session.scalar(
+            select(func.max(ReminderSweepRow.started_at))
+        )
+        return newest
+
+
+def _qualifying(channel: str) -> ColumnElement[bool]:
+    """Return the condition for a link's chat to get reminders, for a links-chat_users join."""
+    return and_(
+        ChatUserRow.channel == channel,
+        LinkRow.unlinked_at.is_(None),
+        # Rendered as the predicate of ix_links_customer_id_reminders on each backend.
+        LinkRow.reminders_enabled,
+        ChatUserRow.blocked_at.is_(None),
+        ChatUserRow.chat_id.is_not(None),
+    )
+
+
+def _dialect(session: AsyncSession) -> str:
+    """Name the session's backend: the one place behaviour may differ between them."""
+    return session.get_bind().dialect.name
 
 
 async def _find_user(
@@ -244,6 +432,7 @@ def _link(row: LinkRow, user: ChatUserRow) -> Link:
         customer_id=row.customer_id,
         linked_by=row.linked_by,
         linked_at=_as_utc(row.linked_at),
+        reminders_enabled=row.reminders_enabled,
     )
 
 
@@ -281,4 +470,10 @@ def _clip(value: str | None, length: int) -> str | None:
     return value[: length - 1] + "…"
 
 
-__all__ = ["SqlAuditRepository", "SqlChatUserRepository", "SqlLinkRepository"]
+__all__ = [
+    "REMINDER_LOCK_NAMESPACE",
+    "SqlAuditRepository",
+    "SqlChatUserRepository",
+    "SqlLinkRepository",
+    "SqlReminderRepository",
+]

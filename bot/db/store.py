@@ -7,8 +7,18 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.ports import AuditRepository, ChatUserRepository, LinkRepository
-from bot.db.repositories import SqlAuditRepository, SqlChatUserRepository, SqlLinkRepository
+from bot.core.ports import (
+    AuditRepository,
+    ChatUserRepository,
+    LinkRepository,
+    ReminderRepository,
+)
+from bot.db.repositories import (
+    SqlAuditRepository,
+    SqlChatUserRepository,
+    SqlLinkRepository,
+    SqlReminderRepository,
+)
 
 
 class SqlUnitOfWork:
@@ -17,12 +27,14 @@ class SqlUnitOfWork:
     users: ChatUserRepository
     links: LinkRepository
     audit: AuditRepository
+    reminders: ReminderRepository
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self.users = SqlChatUserRepository(session)
         self.links = SqlLinkRepository(session)
         self.audit = SqlAuditRepository(session)
+        self.reminders = SqlReminderRepository(session)
 
     async def commit(self) -> None:
         """Make every change so far permanent; later changes need another commit."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -15,6 +17,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -89,6 +92,8 @@ class ChatUserRow(Base):
     language_code: Mapped[str | None] = mapped_column(String(LANGUAGE_CODE_LENGTH))
     first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # When a message to the user was refused because they blocked the bot; None = reachable.
+    blocked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class LinkRow(Base):
@@ -104,6 +109,16 @@ class LinkRow(Base):
             sqlite_where=text("unlinked_at IS NULL"),
             postgresql_where=text("unlinked_at IS NULL"),
         ),
+        # The reminder sweep pages through exactly these links in customer id order. Each
+        # predicate is written the way SQLAlchemy renders `LinkRow.reminders_enabled` on
+        # that backend, or the planner would not recognise the query as covered.
+        Index(
+            "ix_links_customer_id_reminders",
+            "customer_id",
+            "chat_user_id",
+            sqlite_where=text("unlinked_at IS NULL AND reminders_enabled = 1"),
+            postgresql_where=text("unlinked_at IS NULL AND reminders_enabled"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -116,6 +131,8 @@ class LinkRow(Base):
     linked_at: Mapped[datetime] = mapped_column(UtcDateTime())
     unlinked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     unlinked_by: Mapped[int | None] = mapped_column(BigInteger)
+    # The server default gives links made before reminders existed the same default as new ones.
+    reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class AdminAuditRow(Base):
@@ -133,6 +150,56 @@ class AdminAuditRow(Base):
     detail: Mapped[str | None] = mapped_column(String(DETAIL_LENGTH))
 
 
+class ReminderLedgerRow(Base):
+    """One expiration reminder sent to a chat about a customer; never sent twice."""
+
+    __tablename__ = "reminder_ledger"
+    __table_args__ = (
+        # Named by hand: the convention's name would pass PostgreSQL's 63-character limit
+        # and be cut differently from what a migration spells out.
+        UniqueConstraint(
+            "chat_user_id",
+            "customer_id",
+            "expires_on",
+            "threshold_days",
+            name="uq_reminder_ledger_key",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("chat_users.id", ondelete="CASCADE")
+    )
+    customer_id: Mapped[str] = mapped_column(String(CUSTOMER_ID_LENGTH))
+    expires_on: Mapped[date] = mapped_column(Date)
+    threshold_days: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ReminderSweepRow(Base):
+    """One finished reminder sweep: when it ran and what it did (append only)."""
+
+    __tablename__ = "reminder_sweeps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    finished_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    customers: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    checked: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    sent: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    skipped: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    failed: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
 metadata = Base.metadata
 
-__all__ = ["AdminAuditRow", "Base", "ChatUserRow", "LinkRow", "UtcDateTime", "metadata"]
+__all__ = [
+    "AdminAuditRow",
+    "Base",
+    "ChatUserRow",
+    "LinkRow",
+    "ReminderLedgerRow",
+    "ReminderSweepRow",
+    "UtcDateTime",
+    "metadata",
+]
