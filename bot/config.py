@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,6 +38,9 @@ class Settings(BaseSettings):
     bonifiq_timeout: Annotated[float, Field(gt=0, le=60)] = 5.0
     bonifiq_cache_ttl: Annotated[float, Field(ge=0, le=86_400)] = 60.0
     reply_deadline: Annotated[float, Field(gt=0, le=60)] = 15.0
+    reminder_days: Annotated[tuple[int, ...], NoDecode] = (30, 7, 1)
+    reminder_time: time = time(10, 0)
+    bonifiq_max_concurrency: Annotated[int, Field(ge=1, le=64)] = 8
     log_level: str = "INFO"
 
     @field_validator(
@@ -70,6 +74,31 @@ class Settings(BaseSettings):
             if not all(part.lstrip("-").isdigit() for part in parts):
                 raise ValueError("must be comma-separated numeric Telegram user ids")
             return frozenset(int(part) for part in parts)
+        return value
+
+    @field_validator("reminder_days", mode="before")
+    @classmethod
+    def _reminder_days(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not parts or not all(part.isdigit() for part in parts):
+                raise ValueError("must be comma-separated whole days, such as 30,7,1")
+            value = [int(part) for part in parts]
+        days = tuple(sorted(set(value), reverse=True))
+        if not days or not all(0 <= day <= 366 for day in days):
+            raise ValueError("must be whole days from 0 to 366, such as 30,7,1")
+        return days
+
+    @field_validator("reminder_time", mode="before")
+    @classmethod
+    def _reminder_time(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            hours, sep, minutes = value.strip().partition(":")
+            if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+                raise ValueError("must be a time of day as HH:MM, such as 10:00")
+            if int(hours) > 23 or int(minutes) > 59:
+                raise ValueError("must be a time of day as HH:MM, such as 10:00")
+            return time(int(hours), int(minutes))
         return value
 
     @field_validator("bot_timezone")

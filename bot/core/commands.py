@@ -14,11 +14,15 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "desvincular": ("desvincular", "unlink"),
     "vincular": ("vincular", "link"),
     "cliente": ("cliente", "whois"),
+    "lembretes": ("lembretes", "reminders", "lembrete"),
+    "lembrar_agora": ("lembrar_agora", "remind_now"),
 }
-USER_COMMANDS = ("saldo", "extrato", "start", "desvincular", "ajuda")
-ADMIN_COMMANDS = ("vincular", "desvincular", "cliente")
-# Buttons send these back; they never take arguments.
-BUTTON_ACTIONS = frozenset({"saldo", "extrato", "ajuda"})
+USER_COMMANDS = ("saldo", "extrato", "lembretes", "start", "desvincular", "ajuda")
+ADMIN_COMMANDS = ("vincular", "desvincular", "cliente", "lembrar_agora")
+# What buttons may send back: nothing that needs an admin or free-form arguments.
+BUTTON_ACTIONS = frozenset({"saldo", "extrato", "ajuda", "lembretes on", "lembretes off"})
+# What `/start <payload>` may ask for, arriving from a group's "talk privately" button.
+DEEP_LINKS = frozenset({"saldo", "extrato", "lembretes"})
 
 _BY_ALIAS = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
 
@@ -75,5 +79,8 @@ def _split_head(text: str) -> tuple[str, str, str]:
 
 def action(data: str) -> Command | None:
     """Return the command a button press stands for, or None for stale or forged data."""
-    name = data.strip()
-    return Command(name) if name in BUTTON_ACTIONS else None
+    data = data.strip()
+    if data not in BUTTON_ACTIONS:
+        return None
+    name, _, args = data.partition(" ")
+    return Command(name, args)

@@ -20,8 +20,9 @@ from bot.core import commands, views
 from bot.core import format as fmt
 from bot.core.commands import Command, NotForThisBot
 from bot.core.messages import Button, Incoming, Reply
-from bot.core.models import AuditEntry, ChatUser, Link
-from bot.core.ports import PointsGateway, Store
+from bot.core.models import AuditEntry, ChatUser, Link, UserProfile
+from bot.core.ports import PointsGateway, Store, Sweeper
+from bot.core.reminders import SweepAbortedError, SweepBusyError, SweepSummary
 from bot.core.texts import Catalogue, Html, escape
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ class Conversation:
     texts: Catalogue = field(default_factory=Catalogue.load)
     deadline: float = 15.0
     history_limit: int = views.HISTORY_LIMIT
+    reminder_days: tuple[int, ...] = (30, 7, 1)
+    sweeper: Sweeper | None = None
 
     async def handle(self, incoming: Incoming, now: datetime) -> list[Reply]:
         """Answer one user action; never raises, so every channel fails the same way."""
@@ -69,6 +72,15 @@ class Conversation:
                 "Failed to answer %s user %s", incoming.user.channel, incoming.user.user_id
             )
             return [self._reply("internal_error")]
+
+    async def reachability_changed(
+        self, user: UserProfile, reachable: bool, now: datetime
+    ) -> None:
+        """Record that the user blocked the bot (False) or unblocked it (True)."""
+        async with self.store.unit_of_work() as uow:
+            await uow.users.set_reachable(user.channel, user.user_id, reachable, now)
+            await uow.commit()
+        logger.info("User %s %s the bot", user.user_id, "unblocked" if reachable else "blocked")
 
     def command_menu(self, *, admin: bool) -> list[tuple[str, str]]:
         """Return (command, description) pairs for a channel's command menu."""
@@ -93,6 +105,8 @@ class Conversation:
             "desvincular": self._unlink,
             "vincular": self._admin_link,
             "cliente": self._admin_whois,
+            "lembretes": self._reminders,
+            "lembrar_agora": self._admin_remind_now,
         }
 
     # Customer commands
@@ -100,8 +114,8 @@ class Conversation:
     async def _start(self, incoming: Incoming, command: Command, now: datetime) -> list[Reply]:
         if not incoming.private:
             return self._private_only(command.name)
-        deep_link = commands.action(command.args) if command.args else None
-        if deep_link is not None:  # arrived from a group's "talk to me privately" button
+        if command.args in commands.DEEP_LINKS:  # from a group's "talk privately" button
+            deep_link = Command(command.args)
             return await self._handlers()[deep_link.name](incoming, deep_link, now)
         link = await self._active_link(incoming.user.channel, incoming.user.user_id)
         name = incoming.user.first_name or self.texts.text("name.fallback")
@@ -203,7 +217,80 @@ class Conversation:
         logger.info("User %s removed their own link", user.user_id)
         return [self._reply("unlink.done", customer_id=ended.customer_id)]
 
+    async def _reminders(self, incoming: Incoming, command: Command, now: datetime) -> list[Reply]:
+        if not incoming.private:
+            return self._private_only(command.name)
+        wanted = _on_off(command.args)
+        if command.args and wanted is None:
+            return [self._reply("reminders.usage")]
+        user = incoming.user
+        async with self.store.unit_of_work() as uow:
+            if wanted is None:
+                link = await uow.links.active(user.channel, user.user_id)
+            else:
+                link = await uow.links.set_reminders(user.channel, user.user_id, wanted)
+                await uow.commit()
+        if link is None:
+            return [self._reply("not_linked")]
+        enabled = link.reminders_enabled
+        if wanted is None:
+            key = "reminders.on" if enabled else "reminders.off"
+        else:
+            key = "reminders.turned_on" if enabled else "reminders.turned_off"
+        toggle = (
+            Button(self.texts.text("button.reminders_off"), action="lembretes off")
+            if enabled
+            else Button(self.texts.text("button.reminders_on"), action="lembretes on")
+        )
+        return [self._reply(key, buttons=((toggle,),), days=self._days_text())]
+
+    def _days_text(self) -> str:
+        """Return `30, 7 e 1` for the configured thresholds."""
+        days = [str(day) for day in self.reminder_days]
+        if len(days) == 1:
+            return days[0]
+        return self.texts.text("days.join", first=", ".join(days[:-1]), last=days[-1])
+
     # Admin commands
+
+    async def _admin_remind_now(
+        self, incoming: Incoming, command: Command, now: datetime
+    ) -> list[Reply]:
+        if refusal := self._admin_guard(incoming, command):
+            return refusal
+        if self.sweeper is None:
+            return [self._reply("admin.sweep_unavailable")]
+        admin, channel = incoming.user.user_id, incoming.user.channel
+        async with self.store.unit_of_work() as uow:
+            await uow.audit.record(AuditEntry(channel, admin, "remind_now", None, None, None, now))
+            await uow.commit()
+        try:
+            summary = await self.sweeper.sweep(now)
+        except SweepBusyError:
+            return [self._reply("admin.sweep_busy")]
+        except SweepAbortedError:
+            logger.exception("Reminder sweep asked by admin %s was aborted", admin)
+            return [self._reply("admin.sweep_aborted")]
+        return [self.sweep_report(summary)]
+
+    def sweep_report(self, summary: SweepSummary) -> Reply:
+        """Render a sweep's summary for admins, naming customers BonifiQ no longer knows."""
+        lines = [
+            self.texts.text(
+                "admin.sweep_done",
+                checked=fmt.number(summary.checked),
+                customers=fmt.number(summary.customers),
+                sent=fmt.number(summary.sent),
+                failed=fmt.number(summary.failed),
+                blocked=fmt.number(summary.blocked),
+            )
+        ]
+        if summary.unknown_customers:
+            shown = ", ".join(summary.unknown_customers[:20])
+            if len(summary.unknown_customers) > 20:
+                shown += f" (+{len(summary.unknown_customers) - 20})"
+            lines.append(self.texts.text("admin.sweep_unknown", ids=shown))
+        return Reply(Html("\n".join(lines)))
 
     async def _admin_link(
         self, incoming: Incoming, command: Command, now: datetime
@@ -379,9 +466,23 @@ class Conversation:
         return ((Button(self.texts.text("button.help"), action="ajuda"),),)
 
     def _private_only(self, command_name: str) -> list[Reply]:
-        payload = command_name if command_name in commands.BUTTON_ACTIONS else "start"
+        payload = command_name if command_name in commands.DEEP_LINKS else "start"
         button = Button(self.texts.text("button.open_private"), private_chat_payload=payload)
         return [self._reply("private_only", buttons=((button,),))]
+
+
+_ON = frozenset({"on", "ligar", "ligado", "sim", "ativar", "1"})
+_OFF = frozenset({"off", "desligar", "desligado", "nao", "não", "desativar", "0"})
+
+
+def _on_off(args: str) -> bool | None:
+    """Return True for on, False for off, None for anything else (including nothing)."""
+    word = args.strip().casefold()
+    if word in _ON:
+        return True
+    if word in _OFF:
+        return False
+    return None
 
 
 def _split_first(args: str) -> tuple[str, str, str]:

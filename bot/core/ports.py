@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.bonifiq.models import CustomerPoints
+from bot.core.messages import Reply
 from bot.core.models import AuditEntry, ChatUser, LedgerKey, Link, ReminderTarget, UserProfile
+from bot.core.reminders import SweepSummary
 
 
 class PointsGateway(Protocol):
@@ -137,4 +139,30 @@ class Store(Protocol):
 
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
         """Start a transaction that rolls back unless committed."""
+        ...
+
+
+class DeliveryError(Exception):
+    """The channel could not deliver a message now; it may be tried again later."""
+
+
+class RecipientBlockedError(DeliveryError):
+    """The user blocked the bot or left the platform: stop writing to them."""
+
+
+class Notifier(Protocol):
+    """Sends messages the user did not ask for (reminders) through a channel."""
+
+    channel: str
+
+    async def send(self, chat_id: int, reply: Reply) -> None:
+        """Deliver one message, or raise `DeliveryError` / `RecipientBlockedError`."""
+        ...
+
+
+class Sweeper(Protocol):
+    """Runs a reminder sweep on demand (an admin's /lembrar_agora)."""
+
+    async def sweep(self, now: datetime) -> SweepSummary:
+        """Run one sweep; raise `SweepBusyError` or `SweepAbortedError` when it cannot."""
         ...

@@ -10,11 +10,16 @@ MESSAGES: dict[str, str] = {
     "button.history": "📜 Extrato",
     "button.help": "❓ Ajuda",
     "button.open_private": "Falar com o bot no privado",
+    "button.balance_full": "💰 Ver saldo completo",
+    "button.reminders_off": "🔕 Desligar lembretes",
+    "button.reminders_on": "🔔 Ligar lembretes",
     "menu.start": "Começar e ver seu vínculo",
     "menu.saldo": "Ver pontos, cashback e vencimentos",
     "menu.extrato": "Ver as últimas movimentações de pontos",
     "menu.ajuda": "Ver o que o bot faz",
     "menu.desvincular": "Desvincular sua conta do cadastro da loja",
+    "menu.lembretes": "Ligar ou desligar avisos de pontos a expirar",
+    "menu.lembrar_agora": "(admin) Enviar agora os avisos de pontos a expirar",
     "menu.vincular": "(admin) Vincular usuário a um cliente",
     "menu.cliente": "(admin) Ver o vínculo de um usuário",
     # /start
@@ -44,6 +49,7 @@ MESSAGES: dict[str, str] = {
         "/saldo: pontos, cashback e pontos a expirar\n"
         "/extrato: últimas movimentações de pontos\n"
         "/start: seu vínculo com a loja\n"
+        "/lembretes: ligar ou desligar avisos de pontos a expirar\n"
         "/desvincular: remover o vínculo da sua conta\n"
         "/ajuda: esta mensagem"
     ),
@@ -52,9 +58,10 @@ MESSAGES: dict[str, str] = {
         "/vincular &lt;usuário&gt; &lt;cliente&gt;: vincular um usuário do Telegram a um"
         " cliente\n"
         "/desvincular &lt;usuário&gt;: remover o vínculo de um usuário\n"
-        "/cliente &lt;usuário&gt;: ver a qual cliente o usuário está vinculado"
+        "/cliente &lt;usuário&gt;: ver a qual cliente o usuário está vinculado\n"
+        "/lembrar_agora: enviar agora os avisos de pontos a expirar"
     ),
-    "help.english": "Os comandos também funcionam em inglês: /balance, /history, /help.",
+    "help.english": "Os comandos também funcionam em inglês: /balance, /history, /reminders, /help.",
     # /saldo
     "balance.title": "💰 <b>Saldo de {name}</b>",
     "balance.title_anonymous": "💰 <b>Seu saldo</b>",
@@ -110,6 +117,25 @@ MESSAGES: dict[str, str] = {
         " mostrar pontos nem enviar avisos. Para vincular de novo, fale com a loja."
     ),
     "unlink.nothing": "Sua conta não está vinculada a nenhum cadastro.",
+    # Reminders
+    "reminder.title": "⏰ <b>Você tem {points} perto de expirar</b>",
+    "reminder.expiration": "• {points} expiram em {date} ({when})",
+    "reminder.balance": "Seu saldo: <b>{points}</b>",
+    "reminder.how_to_stop": "Para não receber mais estes avisos, envie /lembretes off.",
+    "reminders.on": (
+        "🔔 Os avisos de pontos a expirar estão <b>ligados</b>. Aviso com {days} dias de"
+        " antecedência."
+    ),
+    "reminders.off": "🔕 Os avisos de pontos a expirar estão <b>desligados</b>.",
+    "reminders.turned_on": (
+        "🔔 Pronto, avisos <b>ligados</b>. Aviso com {days} dias de antecedência quando"
+        " houver pontos a expirar."
+    ),
+    "reminders.turned_off": (
+        "🔕 Pronto, avisos <b>desligados</b>. Envie /lembretes on para ligar de novo."
+    ),
+    "reminders.usage": "Use /lembretes on para ligar ou /lembretes off para desligar os avisos.",
+    "days.join": "{first} e {last}",
     # Admin commands
     "admin.usage_link": (
         "Uso: /vincular &lt;usuário&gt; &lt;cliente&gt;\n"
@@ -144,6 +170,20 @@ MESSAGES: dict[str, str] = {
     "admin.whois_by": " (por <code>{admin_id}</code>)",
     "admin.whois_unlinked": "Usuário <code>{user_id}</code>{profile} não está vinculado a nenhum cliente.",
     "admin.whois_never_seen": " (nunca falou com o bot)",
+    "admin.sweep_done": (
+        "📬 <b>Avisos de pontos a expirar</b>\n"
+        "Clientes consultados: {checked} de {customers}\n"
+        "Avisos enviados: {sent}\n"
+        "Falhas: {failed}\n"
+        "Chats que bloquearam o bot: {blocked}"
+    ),
+    "admin.sweep_unknown": "⚠️ Clientes que o programa de pontos não conhece mais: {ids}",
+    "admin.sweep_aborted": (
+        "❌ Os avisos não puderam ser enviados: o programa de pontos recusou as credenciais"
+        " ou está fora do ar. Veja os registros do bot."
+    ),
+    "admin.sweep_busy": "Já há um envio de avisos em andamento; aguarde o resumo dele.",
+    "admin.sweep_unavailable": "O envio de avisos não está disponível neste canal.",
     # Messages to the user an admin acted on
     "notify.linked": (
         "✅ A loja vinculou sua conta ao cadastro <b>{customer_id}</b>. Envie /saldo para ver"

@@ -1,0 +1,212 @@
+"""The reminder sweep: stream linked customers, fetch each once, remind each chat once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+
+from bot.bonifiq.errors import BonifiqAuthError, BonifiqError, CustomerNotFoundError
+from bot.bonifiq.models import CustomerPoints
+from bot.core.models import ReminderChat, ReminderTarget
+from bot.core.ports import DeliveryError, Notifier, PointsGateway, RecipientBlockedError, Store
+from bot.core.reminders import (
+    DueExpiration,
+    SweepAbortedError,
+    SweepBusyError,
+    SweepSummary,
+    due_expirations,
+    reminder,
+)
+from bot.core.texts import Catalogue
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+"""Called with (customers done, customers in all) as the sweep goes."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedReminder:
+    """What a dry run would send: to whom, about which customer, covering what."""
+
+    chat: ReminderChat
+    customer_id: str
+    due: tuple[DueExpiration, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    chat: ReminderChat
+    customer: CustomerPoints
+
+
+_DONE = None
+
+
+@dataclass
+class ReminderSweep:
+    """Reminds every linked chat of points about to expire, at most once per threshold."""
+
+    store: Store
+    points: PointsGateway
+    notifier: Notifier
+    timezone: tzinfo
+    thresholds: tuple[int, ...]
+    texts: Catalogue = field(default_factory=Catalogue.load)
+    concurrency: int = 8
+    """Customers fetched from the points API at once."""
+    senders: int = 1
+    """Messages in flight at once; after a crash at most this many may be sent again."""
+    batch_size: int = 500
+    _running: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
+
+    async def sweep(self, now: datetime, progress: Progress | None = None) -> SweepSummary:
+        """Run one sweep and record it; raises SweepBusyError if one is already running here."""
+        if self._running.locked():
+            raise SweepBusyError
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        async with self._running:
+            summary, _ = await self._run(now, dry_run=False, progress=progress)
+        # Finished is measured from `now`, so a test's fixed clock stays consistent.
+        finished = now + timedelta(seconds=loop.time() - started)
+        async with self.store.unit_of_work() as uow:
+            await uow.reminders.record_sweep(now, finished, summary.counts())
+            await uow.commit()
+        logger.info("Reminder sweep done: %s", summary.line())
+        return summary
+
+    async def plan(
+        self, now: datetime, progress: Progress | None = None
+    ) -> tuple[SweepSummary, list[PlannedReminder]]:
+        """Work out who would be reminded of what, sending and recording nothing."""
+        return await self._run(now, dry_run=True, progress=progress)
+
+    async def _run(
+        self, now: datetime, *, dry_run: bool, progress: Progress | None
+    ) -> tuple[SweepSummary, list[PlannedReminder]]:
+        summary = SweepSummary()
+        planned: list[PlannedReminder] = []
+        channel = self.notifier.channel
+        async with self.store.unit_of_work() as uow:
+            total = await uow.reminders.count_targets(channel)
+        targets: asyncio.Queue[ReminderTarget | None] = asyncio.Queue(self.concurrency * 2)
+        jobs: asyncio.Queue[_Job | None] = asyncio.Queue(self.senders * 8)
+        done = 0
+
+        async def produce() -> None:
+            after: str | None = None
+            while True:
+                async with self.store.unit_of_work() as uow:
+                    page = await uow.reminders.targets(channel, after, self.batch_size)
+                for target in page:
+                    await targets.put(target)
+                if len(page) < self.batch_size:
+                    break
+                after = page[-1].customer_id
+            for _ in range(self.concurrency):
+                await targets.put(_DONE)
+
+        async def fetch() -> None:
+            nonlocal done
+            while (target := await targets.get()) is not _DONE:
+                summary.customers += 1
+                customer = await self._fetch(target.customer_id, summary)
+                if customer is not None and due_expirations(
+                    customer, now, self.timezone, self.thresholds
+                ):
+                    for chat in target.chats:
+                        await jobs.put(_Job(chat, customer))
+                done += 1
+                if progress is not None:
+                    progress(done, max(total, done))
+
+        async def fetch_all() -> None:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(self.concurrency):
+                    group.create_task(fetch())
+            for _ in range(self.senders):
+                await jobs.put(_DONE)
+
+        async def send() -> None:
+            while (job := await jobs.get()) is not _DONE:
+                if dry_run:
+                    await self._plan_one(job, now, planned)
+                else:
+                    await self._remind_one(job, now, summary)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(produce())
+                group.create_task(fetch_all())
+                for _ in range(self.senders):
+                    group.create_task(send())
+        except BaseExceptionGroup as failures:
+            raise _unwrap(failures) from None
+        return summary, planned
+
+    async def _fetch(self, customer_id: str, summary: SweepSummary) -> CustomerPoints | None:
+        """Fetch one customer; failures are counted, except refused credentials, which stop all."""
+        try:
+            customer = await self.points.customer_points(customer_id)
+        except CustomerNotFoundError:
+            summary.skipped += 1
+            summary.unknown_customers.append(customer_id)
+            return None
+        except BonifiqAuthError as exc:
+            raise SweepAbortedError("the points API refused the credentials") from exc
+        except (BonifiqError, TimeoutError) as exc:
+            summary.failed += 1
+            logger.warning("Reminder sweep could not fetch a customer: %s", exc)
+            return None
+        summary.checked += 1
+        return customer
+
+    async def _remind_one(self, job: _Job, now: datetime, summary: SweepSummary) -> None:
+        """Claim the chat, send what is still due, record it; all in one unit of work."""
+        chat, customer = job.chat, job.customer
+        async with self.store.unit_of_work() as uow:
+            if not await uow.reminders.claim(chat.chat_user_id):
+                return  # another sweep is reminding this chat right now
+            sent = await uow.reminders.sent(chat.chat_user_id, customer.customer_id)
+            due = due_expirations(customer, now, self.timezone, self.thresholds, sent)
+            if not due:
+                return
+            try:
+                await self.notifier.send(
+                    chat.chat_id, reminder(customer, due, self.timezone, self.texts)
+                )
+            except RecipientBlockedError:
+                summary.blocked += 1
+                await uow.users.set_reachable(self.notifier.channel, chat.user_id, False, now)
+                await uow.commit()
+                logger.info("Chat of user %s blocked the bot; no more reminders", chat.user_id)
+                return
+            except DeliveryError as exc:
+                summary.failed += 1
+                logger.warning("Reminder to user %s not delivered: %s", chat.user_id, exc)
+                return
+            keys = [key for item in due for key in item.ledger_keys()]
+            await uow.reminders.record(chat.chat_user_id, customer.customer_id, keys, now)
+            await uow.commit()
+            summary.sent += 1
+
+    async def _plan_one(self, job: _Job, now: datetime, planned: list[PlannedReminder]) -> None:
+        async with self.store.unit_of_work() as uow:
+            sent = await uow.reminders.sent(job.chat.chat_user_id, job.customer.customer_id)
+        due = due_expirations(job.customer, now, self.timezone, self.thresholds, sent)
+        if due:
+            planned.append(PlannedReminder(job.chat, job.customer.customer_id, tuple(due)))
+
+
+def _unwrap(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """Return the first real failure inside a task group's exception group."""
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            return _unwrap(exc)
+        if not isinstance(exc, asyncio.CancelledError):
+            return exc
+    return group
