@@ -14,8 +14,10 @@ from bot.bonifiq.cache import CachedPointsGateway
 from bot.bonifiq.client import BonifiqClient
 from bot.config import Settings
 from bot.core.conversation import Conversation
+from bot.core.ports import Notifier
 from bot.db.engine import check_connection, create_engine, create_session_factory
 from bot.db.store import SqlStore
+from bot.jobs.reminders import ReminderSweep
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ class Services:
     store: SqlStore
     engine: AsyncEngine
     points: CachedPointsGateway
+    client: BonifiqClient
+    """The uncached client: sweeps read every customer once and must not flush the cache."""
 
 
 @asynccontextmanager
@@ -61,7 +65,23 @@ async def open_services(
                 timezone=settings.timezone,
                 admins=settings.admin_ids if admins is None else admins,
                 deadline=settings.reply_deadline,
+                reminder_days=settings.reminder_days,
             )
-            yield Services(conversation, store, engine, points)
+            yield Services(conversation, store, engine, points, client)
     finally:
         await engine.dispose()
+
+
+def build_sweeper(settings: Settings, services: Services, notifier: Notifier) -> ReminderSweep:
+    """Build the reminder sweep and let admins start it from the chat."""
+    sweeper = ReminderSweep(
+        store=services.store,
+        points=services.client,
+        notifier=notifier,
+        timezone=settings.timezone,
+        thresholds=settings.reminder_days,
+        texts=services.conversation.texts,
+        concurrency=settings.bonifiq_max_concurrency,
+    )
+    services.conversation.sweeper = sweeper
+    return sweeper

@@ -1,4 +1,4 @@
-"""`python -m bot <command>`: run, migrate, demo."""
+"""`python -m bot <command>`: run, migrate, remind, demo."""
 
 from __future__ import annotations
 
@@ -14,13 +14,22 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 
 from bot.bonifiq.errors import BonifiqError
-from bot.bootstrap import open_services, utc_now
-from bot.channels.telegram import build_application, register_command_menus
+from bot.bootstrap import build_sweeper, open_services, utc_now
+from bot.channels.telegram import (
+    TelegramNotifier,
+    build_application,
+    register_command_menus,
+    schedule_reminders,
+)
 from bot.config import ConfigError, Settings, load_settings
+from bot.core import format as fmt
+from bot.core.reminders import SweepAbortedError, sweep_missed
 from bot.db.engine import DatabaseUnavailableError
 from bot.db.migrate import upgrade_to_head
 from bot.demo import run_demo
+from bot.jobs.reminders import PlannedReminder
 from bot.logs import setup_logging
+from bot.progress import ProgressBar
 
 logger = logging.getLogger("bot")
 
@@ -32,6 +41,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     commands.add_parser("run", help="serve Telegram by long polling (migrates the database first)")
     commands.add_parser("migrate", help="bring the database schema to the newest revision")
+    remind = commands.add_parser(
+        "remind", help="run one reminder sweep now (for cron or a scheduler) and exit"
+    )
+    remind.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list who would be reminded of what, sending and recording nothing",
+    )
     commands.add_parser("demo", help="chat in the terminal against a sandbox points API")
     return parser
 
@@ -42,31 +59,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _failed(exc)
     level = "WARNING" if args.command == "demo" else settings.log_level
     setup_logging(level, settings.secrets())
     try:
-        if args.command == "migrate":
-            asyncio.run(upgrade_to_head(settings.database_url))
-            print("database is at the newest revision")
-        elif args.command == "demo":
-            interactive = sys.stdin.isatty() and sys.stdout.isatty()
-            asyncio.run(run_demo(settings, sys.stdin, sys.stdout, interactive=interactive))
-        else:
-            asyncio.run(run_polling(settings))
-    except (ConfigError, DatabaseUnavailableError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except InvalidToken:
-        print("error: Telegram refused TELEGRAM_BOT_TOKEN", file=sys.stderr)
-        return 2
-    except (NetworkError, BonifiqError) as exc:
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        return asyncio.run(_run_command(args, settings))
     except KeyboardInterrupt:
         return 130
+    except (
+        ConfigError,
+        DatabaseUnavailableError,
+        InvalidToken,
+        SweepAbortedError,
+        NetworkError,
+        BonifiqError,
+    ) as exc:
+        return _failed(exc)
+
+
+async def _run_command(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "migrate":
+        await upgrade_to_head(settings.database_url)
+        print("database is at the newest revision")
+        return 0
+    if args.command == "remind":
+        return await run_reminders(settings, dry_run=args.dry_run)
+    if args.command == "demo":
+        interactive = sys.stdin.isatty() and sys.stdout.isatty()
+        await run_demo(settings, sys.stdin, sys.stdout, interactive=interactive)
+        return 0
+    await run_polling(settings)
     return 0
+
+
+def _failed(exc: Exception) -> int:
+    """Print one line for an error the operator can act on; return the exit code."""
+    if isinstance(exc, InvalidToken):
+        message, code = "Telegram refused TELEGRAM_BOT_TOKEN", 2
+    elif isinstance(exc, ConfigError | DatabaseUnavailableError):
+        message, code = str(exc), 2
+    elif isinstance(exc, SweepAbortedError):
+        message, code = f"reminder sweep aborted: {exc}", 1
+    else:
+        message, code = f"{type(exc).__name__}: {exc}", 1
+    print(f"error: {message}", file=sys.stderr)
+    return code
 
 
 async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -86,9 +123,18 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
             services.conversation,
             utc_now,
         )
+        sweeper = build_sweeper(settings, services, TelegramNotifier(application.bot))
+        application.bot_data.sweeper = sweeper
+        application.bot_data.admins = settings.admin_ids
         async with application:
             await register_command_menus(
                 application.bot, services.conversation, settings.admin_ids
+            )
+            async with services.store.unit_of_work() as uow:
+                last = await uow.reminders.last_sweep_started()
+            missed = sweep_missed(last, utc_now(), settings.reminder_time, settings.timezone)
+            schedule_reminders(
+                application, settings.reminder_time, settings.timezone, catch_up=missed
             )
             await application.start()
             assert application.updater is not None
@@ -98,3 +144,47 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
             logger.info("Stopping")
             await application.updater.stop()
             await application.stop()
+
+
+async def run_reminders(settings: Settings, *, dry_run: bool) -> int:
+    """Run one sweep (or plan one) and print a one-line summary; return the exit code."""
+    settings.require("telegram_bot_token", "bonifiq_api_token", "bonifiq_api_key")
+    assert settings.telegram_bot_token is not None
+    await upgrade_to_head(settings.database_url)
+    progress = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
+    async with open_services(settings) as services:
+        application = build_application(
+            settings.telegram_bot_token.get_secret_value(),
+            settings.telegram_api_base_url,
+            services.conversation,
+            utc_now,
+            updater=False,
+        )
+        async with application:  # checks the token with getMe before any work
+            sweeper = build_sweeper(settings, services, TelegramNotifier(application.bot))
+            try:
+                if dry_run:
+                    summary, planned = await sweeper.plan(utc_now(), progress)
+                else:
+                    summary = await sweeper.sweep(utc_now(), progress)
+                    planned = []
+            finally:
+                if progress is not None:
+                    progress.close()
+    for item in planned:
+        print(describe(item, settings))
+    if summary.unknown_customers:
+        print("unknown to BonifiQ: " + ", ".join(summary.unknown_customers))
+    prefix = f"dry run, {len(planned)} reminders would be sent; " if dry_run else ""
+    print(prefix + summary.line())
+    return 1 if summary.everything_failed else 0
+
+
+def describe(item: PlannedReminder, settings: Settings) -> str:
+    """Return one dry-run line: the chat, the customer and each expiration it covers."""
+    parts = [
+        f"{fmt.points(due.points)} on {fmt.day(due.expires_on, settings.timezone)}"
+        f" ({due.days_left} days left; thresholds {', '.join(map(str, due.thresholds))})"
+        for due in item.due
+    ]
+    return f"user {item.chat.user_id} · {item.customer_id} · " + "; ".join(parts)

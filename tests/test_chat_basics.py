@@ -180,9 +180,11 @@ async def test_command_menu_for_everyone_has_no_admin_commands(
     default, admin = [call for call in bot_api.calls if call.method == "setMyCommands"]
     assert default.params["scope"] == {"type": "default"}
     names = [command["command"] for command in default.params["commands"]]
-    assert names == ["saldo", "extrato", "start", "desvincular", "ajuda"]
+    assert names == ["saldo", "extrato", "lembretes", "start", "desvincular", "ajuda"]
     assert admin.params["scope"] == {"type": "chat", "chat_id": ADMIN_USER_ID}
-    assert {"vincular", "cliente"} <= {c["command"] for c in admin.params["commands"]}
+    assert {"vincular", "cliente", "lembrar_agora"} <= {
+        c["command"] for c in admin.params["commands"]
+    }
 
 
 async def test_an_admin_without_a_chat_does_not_stop_the_menus(

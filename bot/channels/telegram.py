@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, time, tzinfo
 from typing import Any, TypeAlias
 
 from telegram import (
@@ -17,7 +18,7 @@ from telegram import (
     Update,
 )
 from telegram import User as TelegramUser
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -25,6 +26,8 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackContext,
     CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
     ContextTypes,
     ExtBot,
     MessageHandler,
@@ -34,10 +37,14 @@ from telegram.ext import (
 from bot.core.conversation import Conversation
 from bot.core.messages import Button, Incoming, Reply
 from bot.core.models import UserProfile
+from bot.core.ports import DeliveryError, RecipientBlockedError
+from bot.core.reminders import SweepAbortedError, SweepBusyError
+from bot.jobs.reminders import ReminderSweep
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
+SLOW_COMMANDS = ("lembrar_agora", "remind_now")
 
 
 class BotServices:
@@ -45,6 +52,8 @@ class BotServices:
 
     conversation: Conversation
     clock: Callable[[], datetime]
+    sweeper: ReminderSweep | None = None
+    admins: frozenset[int] = frozenset()
 
 
 BotContext: TypeAlias = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotServices]
@@ -62,6 +71,9 @@ def build_application(
     updater: bool = True,
 ) -> BotApplication:
     """Build the python-telegram-bot application with our handlers and rate limiter."""
+    # Opt in to python-telegram-bot 23's timedelta durations (the documented switch); without
+    # it every Telegram 429 emits a deprecation warning.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -75,10 +87,13 @@ def build_application(
     application: BotApplication = builder.build()
     application.bot_data.conversation = conversation
     application.bot_data.clock = clock
+    # A sweep can take minutes: run it beside other updates instead of holding them up.
+    application.add_handler(CommandHandler(SLOW_COMMANDS, on_message, block=False))
     application.add_handler(
         MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, on_message)
     )
     application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_error_handler(on_error)
     return application
 
@@ -127,6 +142,19 @@ async def on_button(update: Update, context: BotContext) -> None:
     await send_replies(context.bot, chat_id, replies)
 
 
+async def on_my_chat_member(update: Update, context: BotContext) -> None:
+    """Know at once when a user blocks or unblocks the bot in their private chat."""
+    change, user = update.my_chat_member, update.effective_user
+    if change is None or user is None or change.chat.type != ChatType.PRIVATE:
+        return
+    status = change.new_chat_member.status
+    if status not in (ChatMemberStatus.BANNED, ChatMemberStatus.MEMBER):
+        return
+    services = context.bot_data
+    reachable = status == ChatMemberStatus.MEMBER
+    await services.conversation.reachability_changed(profile(user), reachable, services.clock())
+
+
 async def on_error(update: object, context: BotContext) -> None:
     """Log what went wrong, with the update id but no personal data."""
     update_id = update.update_id if isinstance(update, Update) else None
@@ -150,17 +178,22 @@ async def send_replies(bot: ExtBot[Any], chat_id: int, replies: Sequence[Reply])
     for reply in replies:
         target = reply.chat_id if reply.chat_id is not None else chat_id
         try:
-            await bot.send_message(
-                target,
-                reply.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(reply.buttons, bot.username),
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
+            await send_reply(bot, target, reply)
         except (Forbidden, BadRequest) as exc:
             if reply.chat_id is None:
                 raise
             logger.warning("Could not notify chat %s: %s", target, exc.message)
+
+
+async def send_reply(bot: ExtBot[Any], chat_id: int, reply: Reply) -> None:
+    """Send one reply as HTML with its buttons and no link previews."""
+    await bot.send_message(
+        chat_id,
+        reply.text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard(reply.buttons, bot.username),
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
 
 
 def keyboard(
@@ -196,3 +229,56 @@ async def register_command_menus(
         except TelegramError as exc:
             # An admin who never opened a chat with the bot has no chat to scope a menu to.
             logger.warning("No admin command menu for user %s: %s", admin, exc.message)
+
+
+class TelegramNotifier:
+    """Sends reminders through the bot, so they share its rate limiter."""
+
+    channel = CHANNEL
+
+    def __init__(self, bot: ExtBot[Any]) -> None:
+        self._bot = bot
+
+    async def send(self, chat_id: int, reply: Reply) -> None:
+        """Send one message; a block raises `RecipientBlockedError`, a failure `DeliveryError`."""
+        try:
+            await send_reply(self._bot, chat_id, reply)
+        except Forbidden as exc:
+            raise RecipientBlockedError(exc.message) from exc
+        except TelegramError as exc:
+            # RetryAfter arrives here only after the rate limiter's own retries ran out.
+            raise DeliveryError(exc.message) from exc
+
+
+async def reminder_job(context: BotContext) -> None:
+    """Run the daily sweep; tell admins when something needs their attention."""
+    services = context.bot_data
+    if services.sweeper is None:
+        return
+    try:
+        summary = await services.sweeper.sweep(services.clock())
+    except SweepBusyError:
+        logger.info("Scheduled reminder sweep skipped: another one is running")
+        return
+    except SweepAbortedError:
+        logger.exception("Scheduled reminder sweep aborted")
+        return
+    if summary.unknown_customers or summary.failed:
+        report = services.conversation.sweep_report(summary)
+        for admin in sorted(services.admins):
+            try:
+                await send_replies(context.bot, admin, [report])
+            except TelegramError as exc:
+                logger.warning("Could not send the sweep summary to admin %s: %s", admin, exc)
+
+
+def schedule_reminders(
+    application: BotApplication, at: time, timezone: tzinfo, *, catch_up: bool
+) -> None:
+    """Sweep every day at `at` (local time), and right away when a sweep was missed."""
+    job_queue = application.job_queue
+    if job_queue is None:
+        raise RuntimeError("python-telegram-bot was installed without its job-queue extra")
+    job_queue.run_daily(reminder_job, time=at.replace(tzinfo=timezone), name="reminders")
+    if catch_up:
+        job_queue.run_once(reminder_job, when=1, name="reminders-catch-up")
