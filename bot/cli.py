@@ -130,12 +130,12 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
             await register_command_menus(
                 application.bot, services.conversation, settings.admin_ids
             )
-            async with services.store.unit_of_work() as uow:
-                last = await uow.reminders.last_sweep_started()
-            missed = sweep_missed(last, utc_now(), settings.reminder_time, settings.timezone)
-            schedule_reminders(
-                application, settings.reminder_time, settings.timezone, catch_up=missed
-            )
+            if settings.reminder_time is not None:
+                async with services.store.unit_of_work() as uow:
+                    last = await uow.reminders.last_sweep_started()
+                at, zone = settings.reminder_time, settings.timezone
+                missed = sweep_missed(last, utc_now(), at, zone)
+                schedule_reminders(application, at, zone, catch_up=missed)
             await application.start()
             assert application.updater is not None
             await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     bonifiq_cache_ttl: Annotated[float, Field(ge=0, le=86_400)] = 60.0
     reply_deadline: Annotated[float, Field(gt=0, le=60)] = 15.0
     reminder_days: Annotated[tuple[int, ...], NoDecode] = (30, 7, 1)
-    reminder_time: time = time(10, 0)
+    reminder_time: time | None = time(10, 0)
     bonifiq_max_concurrency: Annotated[int, Field(ge=1, le=64)] = 8
     log_level: str = "INFO"
 
@@ -92,12 +92,14 @@ class Settings(BaseSettings):
     @field_validator("reminder_time", mode="before")
     @classmethod
     def _reminder_time(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().casefold() in {"off", "none", "disabled"}:
+            return None  # `run` schedules no sweep; a cron job calls `remind` instead
         if isinstance(value, str):
             hours, sep, minutes = value.strip().partition(":")
             if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
-                raise ValueError("must be a time of day as HH:MM, such as 10:00")
+                raise ValueError("must be a time of day as HH:MM, such as 10:00, or off")
             if int(hours) > 23 or int(minutes) > 59:
-                raise ValueError("must be a time of day as HH:MM, such as 10:00")
+                raise ValueError("must be a time of day as HH:MM, such as 10:00, or off")
             return time(int(hours), int(minutes))
         return value
 

@@ -8,14 +8,19 @@ import logging
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.cli import run_polling
 from bot.config import load_settings
+from bot.core.models import UserProfile
+from bot.db.engine import create_engine, create_session_factory
+from bot.db.migrate import upgrade_to_head
+from bot.db.store import SqlStore
 from bot.logs import setup_logging
-from tests.fixtures.bonifiq import FakePointsApi, customer_payload
+from tests.fixtures.bonifiq import FakePointsApi, customer_payload, expiration_payload
 from tests.fixtures.telegram import ADMIN_USER_ID, FakeBotApi, private_message
 
 ENV_NAMES = ("TELEGRAM_BOT_TOKEN", "BONIFIQ_API_TOKEN", "BONIFIQ_API_KEY", "DATABASE_URL")
@@ -132,3 +137,43 @@ async def test_run_serves_telegram_by_long_polling_and_never_logs_the_token(
     assert "long polling" in output
     assert bot_api.token not in output
     assert points_api.api_key not in output
+
+
+async def test_run_catches_up_a_missed_sweep_at_start(
+    bot_api: FakeBotApi,
+    points_api: FakePointsApi,
+    tmp_path: Path,
+) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    soon = datetime.now(UTC) + timedelta(days=3)
+    points_api.set_customer(
+        "maria@loja.com.br", customer_payload(PointsToExpire=[expiration_payload(80, soon)])
+    )
+    await upgrade_to_head(database_url)
+    engine = create_engine(database_url)
+    store = SqlStore(create_session_factory(engine))
+    async with store.unit_of_work() as uow:
+        now = datetime.now(UTC)
+        await uow.users.seen(UserProfile("telegram", 1001, "Maria"), 1001, now)
+        await uow.links.link("telegram", 1001, "maria@loja.com.br", None, now)
+        await uow.commit()
+    await engine.dispose()
+    settings = load_settings(
+        telegram_bot_token=bot_api.token,
+        telegram_api_base_url=bot_api.base_url,
+        bonifiq_base_url=points_api.base_url,
+        bonifiq_api_token=points_api.api_token,
+        bonifiq_api_key=points_api.api_key,
+        database_url=database_url,
+    )
+    stop = asyncio.Event()
+    serving = asyncio.create_task(run_polling(settings, stop))
+    try:
+        async with asyncio.timeout(20):
+            await bot_api.wait_for_messages(1)
+    finally:
+        stop.set()
+        await asyncio.wait_for(serving, 20)
+
+    [reminder] = bot_api.delivered_to(1001)
+    assert "80 pontos perto de expirar" in reminder.text

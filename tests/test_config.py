@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 import pytest
 
 from bot.config import DEFAULT_DATABASE_URL, ConfigError, load_settings
@@ -20,6 +22,9 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None
         "BOT_TIMEZONE",
         "BONIFIQ_TIMEOUT",
         "BONIFIQ_CACHE_TTL",
+        "REMINDER_DAYS",
+        "REMINDER_TIME",
+        "BONIFIQ_MAX_CONCURRENCY",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(str(tmp_path))  # no stray .env
@@ -96,3 +101,43 @@ def test_settings_are_read_from_a_dotenv_file(tmp_path: object) -> None:
 
     assert settings.admin_ids == {7}
     assert settings.bot_timezone == "America/Manaus"
+
+
+def test_reminder_settings_have_defaults() -> None:
+    settings = load_settings()
+
+    assert settings.reminder_days == (30, 7, 1)
+    assert settings.reminder_time == time(10, 0)
+    assert settings.bonifiq_max_concurrency == 8
+
+
+def test_reminder_days_are_deduplicated_and_sorted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REMINDER_DAYS", "1, 7,30,7")
+
+    assert load_settings().reminder_days == (30, 7, 1)
+
+
+def test_reminder_time_off_turns_the_daily_sweep_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REMINDER_TIME", "off")
+
+    assert load_settings().reminder_time is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("REMINDER_DAYS", "30,sete"),
+        ("REMINDER_DAYS", ","),
+        ("REMINDER_DAYS", "400"),
+        ("REMINDER_TIME", "25:00"),
+        ("REMINDER_TIME", "10h"),
+        ("BONIFIQ_MAX_CONCURRENCY", "0"),
+    ],
+)
+def test_malformed_reminder_settings_are_named(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ConfigError, match=name):
+        load_settings()
