@@ -166,12 +166,19 @@ class ReminderSweep:
         return customer
 
     async def _remind_one(self, job: _Job, now: datetime, summary: SweepSummary) -> None:
-        """Claim the chat, send what is still due, record it; all in one unit of work."""
+        """Claim the chat, send what is still due, record it while the claim is held.
+
+        The claim's unit of work only reads; writes go through a second, short one. On
+        PostgreSQL the claim (a lock) outlives the write, so no other sweep can slip in; on
+        SQLite a long read transaction would make the later write fail once anything else
+        (a user's message) committed meanwhile, and a short write also keeps the file's
+        single write lock free while Telegram is answering.
+        """
         chat, customer = job.chat, job.customer
-        async with self.store.unit_of_work() as uow:
-            if not await uow.reminders.claim(chat.chat_user_id):
+        async with self.store.unit_of_work() as claim:
+            if not await claim.reminders.claim(chat.chat_user_id):
                 return  # another sweep is reminding this chat right now
-            sent = await uow.reminders.sent(chat.chat_user_id, customer.customer_id)
+            sent = await claim.reminders.sent(chat.chat_user_id, customer.customer_id)
             due = due_expirations(customer, now, self.timezone, self.thresholds, sent)
             if not due:
                 return
@@ -181,18 +188,29 @@ class ReminderSweep:
                 )
             except RecipientBlockedError:
                 summary.blocked += 1
-                await uow.users.set_reachable(self.notifier.channel, chat.user_id, False, now)
-                await uow.commit()
-                logger.info("Chat of user %s blocked the bot; no more reminders", chat.user_id)
+                await self._mark_blocked(chat, now)
                 return
             except DeliveryError as exc:
                 summary.failed += 1
                 logger.warning("Reminder to user %s not delivered: %s", chat.user_id, exc)
                 return
             keys = [key for item in due for key in item.ledger_keys()]
-            await uow.reminders.record(chat.chat_user_id, customer.customer_id, keys, now)
-            await uow.commit()
+            try:
+                async with self.store.unit_of_work() as uow:
+                    await uow.reminders.record(chat.chat_user_id, customer.customer_id, keys, now)
+                    await uow.commit()
+            except Exception:
+                # Delivered but not recorded: the next sweep repeats it; never stop the sweep.
+                summary.failed += 1
+                logger.exception("Reminder to user %s sent but not recorded", chat.user_id)
+                return
             summary.sent += 1
+
+    async def _mark_blocked(self, chat: ReminderChat, now: datetime) -> None:
+        async with self.store.unit_of_work() as uow:
+            await uow.users.set_reachable(self.notifier.channel, chat.user_id, False, now)
+            await uow.commit()
+        logger.info("Chat of user %s blocked the bot; no more reminders", chat.user_id)
 
     async def _plan_one(self, job: _Job, now: datetime, planned: list[PlannedReminder]) -> None:
         async with self.store.unit_of_work() as uow:
