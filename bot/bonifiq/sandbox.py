@@ -65,7 +65,7 @@ def create_sandbox_app(
         # BonifiQ matches e-mail addresses whatever their case.
         build = _CUSTOMERS.get(request.match_info["id"].strip().lower())
         payload = build(now) if build is not None else _unknown_customer()
-        return web.json_response(payload, dumps=_dumps)
+        return web.json_response(payload, dumps=dump_json)
 
     app = web.Application()
     app.router.add_get("/v1/pvt/Customer/{id}/points", customer_points)
@@ -93,7 +93,8 @@ async def run_sandbox(
         await runner.cleanup()
 
 
-def _dumps(payload: object) -> str:
+def dump_json(payload: object) -> str:
+    """Write a payload as BonifiQ does: UTF-8 text, Decimal amounts as plain numbers."""
     return json.dumps(payload, ensure_ascii=False, default=_money)
 
 
