@@ -14,7 +14,7 @@ from bot.core.models import LedgerKey, ReminderChat, ReminderTarget, UserProfile
 from bot.db.repositories import SqlReminderRepository
 from bot.db.store import SqlStore
 from bot.db.tables import ChatUserRow, ReminderLedgerRow, ReminderSweepRow
-from tests.fixtures.database import SQLITE, table_snapshot
+from tests.fixtures.database import table_snapshot
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=2)
@@ -656,9 +656,8 @@ async def test_a_unit_of_work_can_claim_a_chat_it_already_claimed(store: SqlStor
         assert await uow.reminders.claim(1) is True
 
 
+@pytest.mark.sqlite_only
 async def test_on_sqlite_every_claim_succeeds(store: SqlStore, db_backend: str) -> None:
-    if db_backend != SQLITE:
-        pytest.skip("SQLite only: PostgreSQL claims exclude each other")
     async with store.unit_of_work() as first, store.unit_of_work() as second:
         await first.reminders.claim(1)
 
