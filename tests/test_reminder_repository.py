@@ -658,7 +658,8 @@ async def test_a_unit_of_work_can_claim_a_chat_it_already_claimed(store: SqlStor
 
 @pytest.mark.sqlite_only
 async def test_on_sqlite_every_claim_succeeds(store: SqlStore, db_backend: str) -> None:
-    async with store.unit_of_work() as first, store.unit_of_work() as second:
+    reading = store.unit_of_work(writes=False)
+    async with reading as first, store.unit_of_work(writes=False) as second:
         await first.reminders.claim(1)
 
         assert await second.reminders.claim(1) is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -588,3 +589,35 @@ async def test_postgresql_engine_pools_connections_for_concurrent_sweeps() -> No
 )
 def test_urls_without_an_async_driver_get_one(given: str, expected: str) -> None:
     assert async_url(given).render_as_string(hide_password=False) == expected
+
+
+async def test_a_write_does_not_fail_because_another_unit_committed_after_it_read(
+    store: SqlStore,
+) -> None:
+    """SQLite's WAL refuses a deferred transaction's first write after another commit."""
+    async with store.unit_of_work() as first:
+        await first.users.get("telegram", 1)
+        second = asyncio.create_task(_touch(store, 2))
+        await asyncio.sleep(0.05)  # the second unit is now waiting for the write lock
+        await first.users.seen(UserProfile("telegram", 1, "Ana"), 1, NOW)
+        await first.commit()
+    await asyncio.wait_for(second, 10)
+
+    async with store.unit_of_work(writes=False) as uow:
+        assert await uow.users.get("telegram", 1) is not None
+        assert await uow.users.get("telegram", 2) is not None
+
+
+async def test_a_reading_unit_held_open_does_not_block_writers(store: SqlStore) -> None:
+    async with store.unit_of_work(writes=False) as reader:
+        await reader.users.get("telegram", 1)
+
+        await asyncio.wait_for(_touch(store, 3), 2)
+
+        assert await reader.users.get("telegram", 2) is None
+
+
+async def _touch(store: SqlStore, user_id: int) -> None:
+    async with store.unit_of_work() as uow:
+        await uow.users.seen(UserProfile("telegram", user_id, "Bia"), user_id, NOW)
+        await uow.commit()

@@ -425,7 +425,7 @@ class Conversation:
         return None
 
     async def _active_link(self, channel: str, user_id: int) -> Link | None:
-        async with self.store.unit_of_work() as uow:
+        async with self.store.unit_of_work(writes=False) as uow:
             return await uow.links.active(channel, user_id)
 
     def _profile(self, user: ChatUser | None) -> Html:

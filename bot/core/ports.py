@@ -137,8 +137,12 @@ class UnitOfWork(Protocol):
 class Store(Protocol):
     """Opens units of work."""
 
-    def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
-        """Start a transaction that rolls back unless committed."""
+    def unit_of_work(self, *, writes: bool = True) -> AbstractAsyncContextManager[UnitOfWork]:
+        """Start a transaction that rolls back unless committed.
+
+        `writes=False` promises to only read: such a unit may stay open across slow I/O
+        (a Telegram send) without holding up writers on an embedded database.
+        """
         ...
 
 

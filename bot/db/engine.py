@@ -86,6 +86,10 @@ def _reason(exc: BaseException, password: str | None) -> str:
     return f"{name}: {detail}" if detail else name
 
 
+SQLITE_BEGIN_OPTION = "sqlite_begin"
+"""Execution option naming how SQLite transactions begin: IMMEDIATE (default) or DEFERRED."""
+
+
 def _is_sqlite_file(url: URL) -> bool:
     """Tell whether a SQLite URL names a file rather than an in-memory database."""
     database = url.database or ""
@@ -114,10 +118,15 @@ def _configure_sqlite(engine: AsyncEngine, *, file_database: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A unit that writes takes the write lock up front (IMMEDIATE): a deferred one that
+        # read first fails at its first write, without waiting, if another connection
+        # committed meanwhile (WAL's stale snapshot), and busy_timeout cannot help it.
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 __all__ = [
+    "SQLITE_BEGIN_OPTION",
     "DatabaseUnavailableError",
     "async_url",
     "check_connection",

@@ -13,6 +13,7 @@ from bot.core.ports import (
     LinkRepository,
     ReminderRepository,
 )
+from bot.db.engine import SQLITE_BEGIN_OPTION
 from bot.db.repositories import (
     SqlAuditRepository,
     SqlChatUserRepository,
@@ -48,9 +49,11 @@ class SqlStore:
         self._session_factory = session_factory
 
     @asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[SqlUnitOfWork]:
+    async def unit_of_work(self, *, writes: bool = True) -> AsyncIterator[SqlUnitOfWork]:
         """Start a transaction; whatever is not committed is rolled back on exit."""
         async with self._session_factory() as session:
+            begin = "IMMEDIATE" if writes else "DEFERRED"
+            await session.connection(execution_options={SQLITE_BEGIN_OPTION: begin})
             try:
                 yield SqlUnitOfWork(session)
             finally:

@@ -91,7 +91,7 @@ class ReminderSweep:
         summary = SweepSummary()
         planned: list[PlannedReminder] = []
         channel = self.notifier.channel
-        async with self.store.unit_of_work() as uow:
+        async with self.store.unit_of_work(writes=False) as uow:
             total = await uow.reminders.count_targets(channel)
         targets: asyncio.Queue[ReminderTarget | None] = asyncio.Queue(self.concurrency * 2)
         jobs: asyncio.Queue[_Job | None] = asyncio.Queue(self.senders * 8)
@@ -100,7 +100,7 @@ class ReminderSweep:
         async def produce() -> None:
             after: str | None = None
             while True:
-                async with self.store.unit_of_work() as uow:
+                async with self.store.unit_of_work(writes=False) as uow:
                     page = await uow.reminders.targets(channel, after, self.batch_size)
                 for target in page:
                     await targets.put(target)
@@ -175,7 +175,7 @@ class ReminderSweep:
         single write lock free while Telegram is answering.
         """
         chat, customer = job.chat, job.customer
-        async with self.store.unit_of_work() as claim:
+        async with self.store.unit_of_work(writes=False) as claim:
             if not await claim.reminders.claim(chat.chat_user_id):
                 return  # another sweep is reminding this chat right now
             sent = await claim.reminders.sent(chat.chat_user_id, customer.customer_id)
@@ -213,7 +213,7 @@ class ReminderSweep:
         logger.info("Chat of user %s blocked the bot; no more reminders", chat.user_id)
 
     async def _plan_one(self, job: _Job, now: datetime, planned: list[PlannedReminder]) -> None:
-        async with self.store.unit_of_work() as uow:
+        async with self.store.unit_of_work(writes=False) as uow:
             sent = await uow.reminders.sent(job.chat.chat_user_id, job.customer.customer_id)
         due = due_expirations(job.customer, now, self.timezone, self.thresholds, sent)
         if due:
