@@ -82,6 +82,7 @@ def build_sweeper(settings: Settings, services: Services, notifier: Notifier) ->
         thresholds=settings.reminder_days,
         texts=services.conversation.texts,
         concurrency=settings.bonifiq_max_concurrency,
+        senders=settings.reminder_senders,
     )
     services.conversation.sweeper = sweeper
     return sweeper

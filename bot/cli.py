@@ -122,6 +122,7 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
             settings.telegram_api_base_url,
             services.conversation,
             utc_now,
+            send_rate=settings.telegram_send_rate,
         )
         sweeper = build_sweeper(settings, services, TelegramNotifier(application.bot))
         application.bot_data.sweeper = sweeper
@@ -159,6 +160,7 @@ async def run_reminders(settings: Settings, *, dry_run: bool) -> int:
             services.conversation,
             utc_now,
             updater=False,
+            send_rate=settings.telegram_send_rate,
         )
         async with application:  # checks the token with getMe before any work
             sweeper = build_sweeper(settings, services, TelegramNotifier(application.bot))

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     reminder_days: Annotated[tuple[int, ...], NoDecode] = (30, 7, 1)
     reminder_time: time | None = time(10, 0)
     bonifiq_max_concurrency: Annotated[int, Field(ge=1, le=64)] = 8
+    # Just under Telegram's ~30/s: a limiter at exactly the limit trips it on jitter.
+    telegram_send_rate: Annotated[float, Field(gt=0, le=30)] = 29.0
+    reminder_senders: Annotated[int, Field(ge=1, le=32)] = 1
     log_level: str = "INFO"
 
     @field_validator(

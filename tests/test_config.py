@@ -25,6 +25,8 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None
         "REMINDER_DAYS",
         "REMINDER_TIME",
         "BONIFIQ_MAX_CONCURRENCY",
+        "TELEGRAM_SEND_RATE",
+        "REMINDER_SENDERS",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(str(tmp_path))  # no stray .env
@@ -109,6 +111,8 @@ def test_reminder_settings_have_defaults() -> None:
     assert settings.reminder_days == (30, 7, 1)
     assert settings.reminder_time == time(10, 0)
     assert settings.bonifiq_max_concurrency == 8
+    assert settings.telegram_send_rate == 29
+    assert settings.reminder_senders == 1
 
 
 def test_reminder_days_are_deduplicated_and_sorted(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -132,6 +136,8 @@ def test_reminder_time_off_turns_the_daily_sweep_off(monkeypatch: pytest.MonkeyP
         ("REMINDER_TIME", "25:00"),
         ("REMINDER_TIME", "10h"),
         ("BONIFIQ_MAX_CONCURRENCY", "0"),
+        ("TELEGRAM_SEND_RATE", "31"),
+        ("REMINDER_SENDERS", "0"),
     ],
 )
 def test_malformed_reminder_settings_are_named(

@@ -69,6 +69,7 @@ def build_application(
     clock: Callable[[], datetime],
     *,
     updater: bool = True,
+    send_rate: float = 29.0,
 ) -> BotApplication:
     """Build the python-telegram-bot application with our handlers and rate limiter."""
     # Opt in to python-telegram-bot 23's timedelta durations (the documented switch); without
@@ -80,7 +81,9 @@ def build_application(
         .base_url(base_url)
         .base_file_url(_file_url(base_url))
         .context_types(ContextTypes(bot_data=BotServices))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(
+            AIORateLimiter(overall_max_rate=send_rate, overall_time_period=1, max_retries=3)
+        )
     )
     if not updater:
         builder = builder.updater(None)
