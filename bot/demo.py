@@ -10,7 +10,7 @@ from typing import TextIO
 from pydantic import SecretStr
 
 from bot.bonifiq.sandbox import SANDBOX_API_KEY, SANDBOX_API_TOKEN, SANDBOX_CUSTOMERS, run_sandbox
-from bot.bootstrap import open_services, utc_now
+from bot.bootstrap import build_sweeper, open_services, utc_now
 from bot.channels import console
 from bot.config import Settings
 from bot.core.models import UserProfile
@@ -29,8 +29,8 @@ def intro(customers: Mapping[str, str]) -> str:
         "Demonstração do bot de fidelidade BonifiQ (sem rede, dados de exemplo).\n"
         f"Você é o usuário {DEMO_USER.user_id}, administrador, vinculado a {DEMO_CUSTOMER}.\n"
         f"Clientes do programa de exemplo:\n{listed}\n"
-        "Experimente: /saldo, /extrato, /ajuda, /cliente 1, /vincular 2 joao@exemplo.com.br,"
-        " /desvincular.\n"
+        "Experimente: /saldo, /extrato, /lembretes, /lembrar_agora (avisos de pontos a"
+        " expirar), /ajuda, /cliente 1, /vincular 2 joao@exemplo.com.br, /desvincular.\n"
         "Ctrl-D (ou fim da entrada) encerra."
     )
 
@@ -52,6 +52,9 @@ async def run_demo(settings: Settings, source: TextIO, sink: TextIO, *, interact
             )
             admins = frozenset({DEMO_USER.user_id})
             async with open_services(demo_settings, admins=admins) as services:
+                build_sweeper(
+                    demo_settings, services, console.ConsoleNotifier(sink, ansi=interactive)
+                )
                 async with services.store.unit_of_work() as uow:
                     await uow.links.link(
                         DEMO_USER.channel, DEMO_USER.user_id, DEMO_CUSTOMER, None, now

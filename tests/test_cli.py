@@ -177,3 +177,12 @@ async def test_run_catches_up_a_missed_sweep_at_start(
 
     [reminder] = bot_api.delivered_to(1001)
     assert "80 pontos perto de expirar" in reminder.text
+
+
+def test_demo_shows_a_reminder_when_the_admin_sweeps_now(tmp_path: Path) -> None:
+    result = run_cli("demo", cwd=tmp_path, stdin="/lembrar_agora\n/lembrar_agora\n")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("perto de expirar") == 1
+    assert "Avisos enviados: 1" in result.stdout
+    assert "Avisos enviados: 0" in result.stdout

@@ -32,12 +32,28 @@ def render(replies: Sequence[Reply], *, ansi: bool = False) -> str:
         block = to_plain_text(reply.text, ansi=ansi)
         buttons = [button for row in reply.buttons for button in row if button.action]
         if buttons:
-            hints = "  ".join(f"[{b.label} → {b.action}]" for b in buttons)
+            hints = "  ".join(f"[{b.label} → /{b.action}]" for b in buttons)
             block = f"{block}\n{hints}"
         if reply.chat_id is not None:
             block = f"(enviado ao chat {reply.chat_id})\n{block}"
         blocks.append(block)
     return "\n\n".join(blocks)
+
+
+class ConsoleNotifier:
+    """Prints messages the user did not ask for (reminders), as the demo's push channel."""
+
+    channel = CHANNEL
+
+    def __init__(self, sink: TextIO, *, ansi: bool = False) -> None:
+        self._sink = sink
+        self._ansi = ansi
+
+    async def send(self, chat_id: int, reply: Reply) -> None:
+        """Print the message, marked as pushed to that chat."""
+        text = render([reply], ansi=self._ansi).replace("\n", "\n     ")
+        self._sink.write(f"\n🔔 (aviso no chat {chat_id})\nbot> {text}\n")
+        self._sink.flush()
 
 
 async def chat(
