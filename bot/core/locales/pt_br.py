@@ -38,9 +38,10 @@ MESSAGES: dict[str, str] = {
     ),
     "privacy": (
         "🔒 <i>O que guardamos: seu número de usuário e de chat, nome, @usuário e idioma do"
-        " Telegram e o vínculo com seu cadastro na loja, apenas para responder às suas"
-        " consultas. Seus pontos são consultados na hora e não ficam guardados. Envie"
-        " /desvincular quando quiser remover o vínculo.</i>"
+        " Telegram, o vínculo com seu cadastro na loja e quais avisos de pontos a expirar já"
+        " enviamos, apenas para responder às suas consultas e avisar uma vez só. Seus pontos"
+        " são consultados na hora e não ficam guardados. Envie /lembretes off para não"
+        " receber avisos e /desvincular para remover o vínculo.</i>"
     ),
     "name.fallback": "cliente",
     # /ajuda

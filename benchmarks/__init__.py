@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that measure the bot against local fakes (see README.md here)."""
