@@ -8,6 +8,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from telegram.ext import CallbackContext
+
+from bot.channels.telegram import BotApplication, reminder_job
 from bot.core.conversation import Conversation
 from bot.db.store import SqlStore
 from bot.jobs.reminders import ReminderSweep
@@ -171,3 +174,42 @@ def chat_member_update(status: str) -> dict[str, Any]:
             "new_chat_member": member,
         },
     }
+
+
+async def test_the_daily_sweep_tells_admins_about_customers_bonifiq_no_longer_knows(
+    telegram_app: BotApplication,
+    bot_api: FakeBotApi,
+    store: SqlStore,
+    deliver: Deliver,
+    sweep: ReminderSweep,
+) -> None:
+    telegram_app.bot_data.sweeper = sweep
+    telegram_app.bot_data.admins = frozenset({ADMIN_USER_ID})
+    await deliver(private_message("/start"))
+    await link(store, "sumiu@loja.com.br")
+    bot_api.calls.clear()
+
+    await reminder_job(CallbackContext(telegram_app))
+
+    [report] = bot_api.sent_messages(ADMIN_USER_ID)
+    assert "sumiu@loja.com.br" in report.text
+
+
+async def test_a_quiet_daily_sweep_does_not_bother_admins(
+    telegram_app: BotApplication,
+    bot_api: FakeBotApi,
+    store: SqlStore,
+    points_api: FakePointsApi,
+    deliver: Deliver,
+    sweep: ReminderSweep,
+) -> None:
+    telegram_app.bot_data.sweeper = sweep
+    telegram_app.bot_data.admins = frozenset({ADMIN_USER_ID})
+    points_api.set_customer(MARIA, customer_payload(PointsToExpire=[]))
+    await deliver(private_message("/start"))
+    await link(store, MARIA)
+    bot_api.calls.clear()
+
+    await reminder_job(CallbackContext(telegram_app))
+
+    assert bot_api.sent_messages() == []
