@@ -11,13 +11,13 @@ import pytest
 from bot.bonifiq.decode import parse_customer_points
 from bot.bonifiq.errors import BonifiqResponseError, CustomerNotFoundError
 from bot.bonifiq.models import CustomerPoints, OrderOrigin
+from bot.bonifiq.sandbox import unknown_customer_payload
 from tests.fixtures.bonifiq import (
     MISSING,
     TEST_TIMEZONE,
     customer_payload,
     expiration_payload,
     transaction_payload,
-    unknown_customer_payload,
 )
 
 MARIA = "maria@loja.com.br"

@@ -64,7 +64,7 @@ def create_sandbox_app(
             )
         # BonifiQ matches e-mail addresses whatever their case.
         build = _CUSTOMERS.get(request.match_info["id"].strip().lower())
-        payload = build(now) if build is not None else _unknown_customer()
+        payload = build(now) if build is not None else unknown_customer_payload()
         return web.json_response(payload, dumps=dump_json)
 
     app = web.Application()
@@ -264,7 +264,8 @@ _CUSTOMERS: Mapping[str, _Customer] = {
 }
 
 
-def _unknown_customer() -> _Payload:
+def unknown_customer_payload() -> _Payload:
+    """What BonifiQ answers, with HTTP 200, for an id it does not know."""
     return {
         "CustomerExists": False,
         "InternalId": None,
