@@ -25,12 +25,11 @@ from bot.bonifiq.errors import (
     BonifiqUnavailableError,
     CustomerNotFoundError,
 )
-from bot.bonifiq.models import CustomerPoints
+from bot.bonifiq.models import MAX_CUSTOMER_ID_LENGTH, CustomerPoints
 
 _LOGGER = logging.getLogger(__name__)
 
 USER_AGENT = "bonifiq-bot/0.1"
-MAX_CUSTOMER_ID_LENGTH = 256
 
 # A slow handshake says more about the network than the API; fail it early to leave
 # time for another attempt.

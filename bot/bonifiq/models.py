@@ -8,6 +8,9 @@ from enum import IntEnum
 
 from pydantic import BaseModel, ConfigDict
 
+MAX_CUSTOMER_ID_LENGTH = 256
+"""The longest customer id the bot sends to BonifiQ and stores."""
+
 
 class OrderOrigin(IntEnum):
     """Where the order behind a point transaction came from."""

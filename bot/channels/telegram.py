@@ -38,7 +38,7 @@ from bot.core.conversation import Conversation
 from bot.core.messages import Button, Incoming, Reply
 from bot.core.models import UserProfile
 from bot.core.ports import DeliveryError, RecipientBlockedError
-from bot.core.reminders import SweepAbortedError, SweepBusyError
+from bot.core.reminders import SweepAbortedError, SweepBusyError, sweep_report
 from bot.jobs.reminders import ReminderSweep
 
 logger = logging.getLogger(__name__)
@@ -267,7 +267,7 @@ async def reminder_job(context: BotContext) -> None:
         logger.exception("Scheduled reminder sweep aborted")
         return
     if summary.unknown_customers or summary.failed:
-        report = services.conversation.sweep_report(summary)
+        report = sweep_report(summary, services.conversation.texts)
         for admin in sorted(services.admins):
             try:
                 await send_replies(context.bot, admin, [report])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -15,20 +14,17 @@ from bot.bonifiq.errors import (
     BonifiqResponseError,
     CustomerNotFoundError,
 )
-from bot.bonifiq.models import CustomerPoints
-from bot.core import commands, views
+from bot.bonifiq.models import MAX_CUSTOMER_ID_LENGTH, CustomerPoints
+from bot.core import arguments, commands, views
 from bot.core import format as fmt
 from bot.core.commands import Command, NotForThisBot
 from bot.core.messages import Button, Incoming, Reply
 from bot.core.models import AuditEntry, ChatUser, Link, UserProfile
 from bot.core.ports import PointsGateway, Store, Sweeper
-from bot.core.reminders import SweepAbortedError, SweepBusyError, SweepSummary
+from bot.core.reminders import SweepAbortedError, SweepBusyError, sweep_report
 from bot.core.texts import Catalogue, Html, escape
 
 logger = logging.getLogger(__name__)
-
-MAX_CUSTOMER_ID_LENGTH = 256
-MAX_USER_ID = 2**63 - 1
 
 Handler = Callable[[Incoming, Command, datetime], Awaitable[list[Reply]]]
 
@@ -220,7 +216,7 @@ class Conversation:
     async def _reminders(self, incoming: Incoming, command: Command, now: datetime) -> list[Reply]:
         if not incoming.private:
             return self._private_only(command.name)
-        wanted = _on_off(command.args)
+        wanted = arguments.on_off(command.args)
         if command.args and wanted is None:
             return [self._reply("reminders.usage")]
         user = incoming.user
@@ -271,26 +267,7 @@ class Conversation:
         except SweepAbortedError:
             logger.exception("Reminder sweep asked by admin %s was aborted", admin)
             return [self._reply("admin.sweep_aborted")]
-        return [self.sweep_report(summary)]
-
-    def sweep_report(self, summary: SweepSummary) -> Reply:
-        """Render a sweep's summary for admins, naming customers BonifiQ no longer knows."""
-        lines = [
-            self.texts.text(
-                "admin.sweep_done",
-                checked=fmt.number(summary.checked),
-                customers=fmt.number(summary.customers),
-                sent=fmt.number(summary.sent),
-                failed=fmt.number(summary.failed),
-                blocked=fmt.number(summary.blocked),
-            )
-        ]
-        if summary.unknown_customers:
-            shown = ", ".join(summary.unknown_customers[:20])
-            if len(summary.unknown_customers) > 20:
-                shown += f" (+{len(summary.unknown_customers) - 20})"
-            lines.append(self.texts.text("admin.sweep_unknown", ids=shown))
-        return Reply(Html("\n".join(lines)))
+        return [sweep_report(summary, self.texts)]
 
     async def _admin_link(
         self, incoming: Incoming, command: Command, now: datetime
@@ -338,14 +315,14 @@ class Conversation:
 
     def _link_request(self, args: str) -> tuple[int, str] | Reply:
         """Parse `<user id> <customer id>`, or explain what is wrong with it."""
-        raw_user, _, raw_customer = _split_first(args)
+        raw_user, _, raw_customer = arguments.split_first(args)
         if not raw_user or not raw_customer.strip():
             return self._reply("admin.usage_link")
-        target = _parse_user_id(raw_user)
+        target = arguments.parse_user_id(raw_user)
         if target is None:
             return self._reply("admin.bad_user_id", value=raw_user)
         customer_id = raw_customer.strip()
-        if not _valid_customer_id(customer_id):
+        if not arguments.valid_customer_id(customer_id):
             return self._reply("admin.bad_customer_id", max=MAX_CUSTOMER_ID_LENGTH)
         return target, customer_id
 
@@ -354,7 +331,7 @@ class Conversation:
     ) -> list[Reply]:
         if refusal := self._admin_guard(incoming, command):
             return refusal
-        target = _parse_user_id(command.args)
+        target = arguments.parse_user_id(command.args)
         if target is None:
             return [self._reply("admin.bad_user_id", value=command.args)]
         admin, channel = incoming.user.user_id, incoming.user.channel
@@ -379,7 +356,7 @@ class Conversation:
             return refusal
         if not command.args:
             return [self._reply("admin.usage_whois")]
-        target = _parse_user_id(command.args)
+        target = arguments.parse_user_id(command.args)
         if target is None:
             return [self._reply("admin.bad_user_id", value=command.args)]
         admin, channel = incoming.user.user_id, incoming.user.channel
@@ -469,41 +446,3 @@ class Conversation:
         payload = command_name if command_name in commands.DEEP_LINKS else "start"
         button = Button(self.texts.text("button.open_private"), private_chat_payload=payload)
         return [self._reply("private_only", buttons=((button,),))]
-
-
-_ON = frozenset({"on", "ligar", "ligado", "sim", "ativar", "1"})
-_OFF = frozenset({"off", "desligar", "desligado", "nao", "não", "desativar", "0"})
-
-
-def _on_off(args: str) -> bool | None:
-    """Return True for on, False for off, None for anything else (including nothing)."""
-    word = args.strip().casefold()
-    if word in _ON:
-        return True
-    if word in _OFF:
-        return False
-    return None
-
-
-def _split_first(args: str) -> tuple[str, str, str]:
-    """Split off the first word; the rest of the line is kept as typed."""
-    parts = args.strip().split(maxsplit=1)
-    if not parts:
-        return "", "", ""
-    return parts[0], " ", parts[1] if len(parts) > 1 else ""
-
-
-def _parse_user_id(raw: str) -> int | None:
-    """Return a chat platform user id, or None for anything that cannot be one."""
-    text = raw.strip()
-    if not text.isascii() or not text.isdigit():
-        return None
-    value = int(text)
-    return value if 0 < value <= MAX_USER_ID else None
-
-
-def _valid_customer_id(customer_id: str) -> bool:
-    """Accept what a store may use as id (usually an e-mail), refuse control characters."""
-    if not customer_id or len(customer_id) > MAX_CUSTOMER_ID_LENGTH:
-        return False
-    return not any(unicodedata.category(char).startswith("C") for char in customer_id)

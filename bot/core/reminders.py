@@ -107,6 +107,26 @@ def reminder(
     return Reply(Html("\n".join(lines)), buttons=buttons)
 
 
+def sweep_report(summary: SweepSummary, texts: Catalogue) -> Reply:
+    """Render a sweep's summary for admins, naming customers BonifiQ no longer knows."""
+    lines = [
+        texts.text(
+            "admin.sweep_done",
+            checked=fmt.number(summary.checked),
+            customers=fmt.number(summary.customers),
+            sent=fmt.number(summary.sent),
+            failed=fmt.number(summary.failed),
+            blocked=fmt.number(summary.blocked),
+        )
+    ]
+    if summary.unknown_customers:
+        shown = ", ".join(summary.unknown_customers[:20])
+        if len(summary.unknown_customers) > 20:
+            shown += f" (+{len(summary.unknown_customers) - 20})"
+        lines.append(texts.text("admin.sweep_unknown", ids=shown))
+    return Reply(Html("\n".join(lines)))
+
+
 def last_scheduled_run(now: datetime, at: time, timezone: tzinfo) -> datetime:
     """Return the newest daily slot (`at`, local time) that is not in the future."""
     local_now = now.astimezone(timezone)

@@ -22,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from bot.bonifiq.models import MAX_CUSTOMER_ID_LENGTH
+
 # Explicit names make constraints addressable by migrations and identical on every backend.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -35,7 +37,7 @@ CHANNEL_LENGTH = 16
 NAME_LENGTH = 256
 USERNAME_LENGTH = 64
 LANGUAGE_CODE_LENGTH = 35
-CUSTOMER_ID_LENGTH = 256
+CUSTOMER_ID_LENGTH = MAX_CUSTOMER_ID_LENGTH
 ACTION_LENGTH = 32
 DETAIL_LENGTH = 500
 

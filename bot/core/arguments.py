@@ -1,0 +1,47 @@
+"""Reading command arguments: user ids, customer ids, on/off words."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from bot.bonifiq.models import MAX_CUSTOMER_ID_LENGTH
+
+MAX_USER_ID = 2**63 - 1
+"""The largest id a BIGINT column holds; Telegram's ids are far below it."""
+
+ON_WORDS = frozenset({"on", "ligar", "ligado", "sim", "ativar", "1"})
+OFF_WORDS = frozenset({"off", "desligar", "desligado", "nao", "não", "desativar", "0"})
+
+
+def on_off(args: str) -> bool | None:
+    """Return True for on, False for off, None for anything else (including nothing)."""
+    word = args.strip().casefold()
+    if word in ON_WORDS:
+        return True
+    if word in OFF_WORDS:
+        return False
+    return None
+
+
+def split_first(args: str) -> tuple[str, str, str]:
+    """Split off the first word; the rest of the line is kept as typed."""
+    parts = args.strip().split(maxsplit=1)
+    if not parts:
+        return "", "", ""
+    return parts[0], " ", parts[1] if len(parts) > 1 else ""
+
+
+def parse_user_id(raw: str) -> int | None:
+    """Return a chat platform user id, or None for anything that cannot be one."""
+    text = raw.strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_USER_ID else None
+
+
+def valid_customer_id(customer_id: str) -> bool:
+    """Accept what a store may use as id (usually an e-mail), refuse control characters."""
+    if not customer_id or len(customer_id) > MAX_CUSTOMER_ID_LENGTH:
+        return False
+    return not any(unicodedata.category(char).startswith("C") for char in customer_id)
