@@ -14,8 +14,9 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 
 from bot.bonifiq.errors import BonifiqError
-from bot.bootstrap import build_sweeper, open_services, utc_now
+from bot.bootstrap import Services, build_sweeper, open_services, utc_now
 from bot.channels.telegram import (
+    BotApplication,
     TelegramNotifier,
     build_application,
     register_command_menus,
@@ -117,13 +118,7 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
             loop.add_signal_handler(sig, stop.set)
     await upgrade_to_head(settings.database_url)
     async with open_services(settings) as services:
-        application = build_application(
-            settings.telegram_bot_token.get_secret_value(),
-            settings.telegram_api_base_url,
-            services.conversation,
-            utc_now,
-            send_rate=settings.telegram_send_rate,
-        )
+        application = _telegram(settings, services, updater=True)
         sweeper = build_sweeper(settings, services, TelegramNotifier(application.bot))
         application.bot_data.sweeper = sweeper
         application.bot_data.admins = settings.admin_ids
@@ -147,6 +142,19 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
             await application.stop()
 
 
+def _telegram(settings: Settings, services: Services, *, updater: bool) -> BotApplication:
+    """Build the Telegram application from the settings, for serving or for sending only."""
+    assert settings.telegram_bot_token is not None
+    return build_application(
+        settings.telegram_bot_token.get_secret_value(),
+        settings.telegram_api_base_url,
+        services.conversation,
+        utc_now,
+        updater=updater,
+        send_rate=settings.telegram_send_rate,
+    )
+
+
 async def run_reminders(settings: Settings, *, dry_run: bool) -> int:
     """Run one sweep (or plan one) and print a one-line summary; return the exit code."""
     settings.require("telegram_bot_token", "bonifiq_api_token", "bonifiq_api_key")
@@ -154,14 +162,7 @@ async def run_reminders(settings: Settings, *, dry_run: bool) -> int:
     await upgrade_to_head(settings.database_url)
     progress = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     async with open_services(settings) as services:
-        application = build_application(
-            settings.telegram_bot_token.get_secret_value(),
-            settings.telegram_api_base_url,
-            services.conversation,
-            utc_now,
-            updater=False,
-            send_rate=settings.telegram_send_rate,
-        )
+        application = _telegram(settings, services, updater=False)
         async with application:  # checks the token with getMe before any work
             sweeper = build_sweeper(settings, services, TelegramNotifier(application.bot))
             try:

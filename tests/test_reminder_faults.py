@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -38,7 +37,7 @@ from tests.fixtures.bonifiq import (
     customer_payload,
     expiration_payload,
 )
-from tests.fixtures.telegram import FakeBotApi
+from tests.fixtures.telegram import FakeBotApi, serving
 
 FIRST_USER_ID = 6_000_000_001
 THRESHOLDS = (30, 7, 1)
@@ -87,13 +86,8 @@ class ScriptedBotApi(FakeBotApi):
 @pytest.fixture
 async def bot_api() -> AsyncIterator[ScriptedBotApi]:
     """Start the scriptable fake Bot API on loopback (shadows the plain one)."""
-    api = ScriptedBotApi()
-    api.server = TestServer(api.app())
-    await api.server.start_server()
-    try:
+    async with serving(ScriptedBotApi()) as api:
         yield api
-    finally:
-        await api.server.close()
 
 
 @dataclass(frozen=True)

@@ -287,11 +287,14 @@ class SqlReminderRepository:
     async def record(
         self, chat_user_id: int, customer_id: str, keys: Iterable[LedgerKey], now: datetime
     ) -> None:
-        """Write reminders as sent; ones already in the ledger are left as they are."""
+        """Write reminders as sent; ones already in the ledger are left as they are.
+
+        The caller has just read the ledger under its claim, so duplicates are rare: each
+        insert gets a savepoint instead of reading the ledger a second time.
+        """
         _require_aware(now)
         _require_fits("customer id", customer_id, CUSTOMER_ID_LENGTH)
-        missing = set(keys) - await self.sent(chat_user_id, customer_id)
-        for key in sorted(missing, key=lambda item: (item.expires_on, item.threshold_days)):
+        for key in sorted(set(keys), key=lambda item: (item.expires_on, item.threshold_days)):
             row = ReminderLedgerRow(
                 chat_user_id=chat_user_id,
                 customer_id=customer_id,
@@ -300,8 +303,8 @@ class SqlReminderRepository:
                 sent_at=now,
             )
             try:
-                # A sweep that did not claim the chat may have recorded it since the read
-                # above; the savepoint keeps that duplicate from failing the unit of work.
+                # A row already there (another sweep, or a retry) must not fail the unit of
+                # work; the savepoint confines the unique-constraint error to this insert.
                 async with self._session.begin_nested():
                     self._session.add(row)
             except IntegrityError:

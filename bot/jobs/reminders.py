@@ -158,7 +158,7 @@ class ReminderSweep:
             return None
         except BonifiqAuthError as exc:
             raise SweepAbortedError("the points API refused the credentials") from exc
-        except (BonifiqError, TimeoutError) as exc:
+        except BonifiqError as exc:
             summary.failed += 1
             logger.warning("Reminder sweep could not fetch a customer: %s", exc)
             return None
