@@ -12,12 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bonifiq.cache import CachedPointsGateway
 from bot.bonifiq.client import BonifiqClient
+from bot.bonifiq.health import ApiHealth
+from bot.channels.telegram import BotApplication, build_application
 from bot.config import Settings
 from bot.core.conversation import Conversation
 from bot.core.ports import Notifier
 from bot.db.engine import check_connection, create_engine, create_session_factory
 from bot.db.store import SqlStore
 from bot.jobs.reminders import ReminderSweep
+from bot.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,9 @@ class Services:
     points: CachedPointsGateway
     client: BonifiqClient
     """The uncached client: sweeps read every customer once and must not flush the cache."""
+    metrics: Metrics
+    api_health: ApiHealth
+    """The points API's health, from the outcome of real requests."""
 
 
 @asynccontextmanager
@@ -47,6 +53,13 @@ async def open_services(
     settings.require("bonifiq_api_token", "bonifiq_api_key")
     assert settings.bonifiq_api_token is not None
     assert settings.bonifiq_api_key is not None
+    metrics = Metrics()
+    api_health = ApiHealth(clock=utc_now)
+
+    def observe(outcome: str, seconds: float) -> None:
+        api_health(outcome, seconds)
+        metrics.bonifiq_request(outcome, seconds)
+
     engine = create_engine(settings.database_url)
     try:
         await check_connection(engine)
@@ -56,8 +69,11 @@ async def open_services(
             api_key=settings.bonifiq_api_key.get_secret_value(),
             timezone=settings.timezone,
             request_timeout=settings.bonifiq_timeout,
+            observer=observe,
         ) as client:
-            points = CachedPointsGateway(client, ttl=settings.bonifiq_cache_ttl)
+            points = CachedPointsGateway(
+                client, ttl=settings.bonifiq_cache_ttl, on_lookup=metrics.cache_lookup
+            )
             store = SqlStore(create_session_factory(engine))
             conversation = Conversation(
                 store=store,
@@ -67,7 +83,7 @@ async def open_services(
                 deadline=settings.reply_deadline,
                 reminder_days=settings.reminder_days,
             )
-            yield Services(conversation, store, engine, points, client)
+            yield Services(conversation, store, engine, points, client, metrics, api_health)
     finally:
         await engine.dispose()
 
@@ -83,6 +99,22 @@ def build_sweeper(settings: Settings, services: Services, notifier: Notifier) ->
         texts=services.conversation.texts,
         concurrency=settings.bonifiq_max_concurrency,
         senders=settings.reminder_senders,
+        metrics=services.metrics,
     )
     services.conversation.sweeper = sweeper
     return sweeper
+
+
+def build_telegram(settings: Settings, services: Services, *, updater: bool) -> BotApplication:
+    """Build the Telegram application from the settings, for serving or for sending only."""
+    settings.require("telegram_bot_token")
+    assert settings.telegram_bot_token is not None
+    return build_application(
+        settings.telegram_bot_token.get_secret_value(),
+        settings.telegram_api_base_url,
+        services.conversation,
+        utc_now,
+        updater=updater,
+        send_rate=settings.telegram_send_rate,
+        metrics=services.metrics,
+    )

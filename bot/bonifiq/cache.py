@@ -26,6 +26,7 @@ class CachedPointsGateway:
         ttl: float,
         clock: Callable[[], float] = time.monotonic,
         max_entries: int = 10_000,
+        on_lookup: Callable[[str], None] | None = None,
     ) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
@@ -33,6 +34,8 @@ class CachedPointsGateway:
         self._ttl = ttl
         self._clock = clock
         self._max_entries = max_entries
+        self._on_lookup = on_lookup
+        """Told "hit", "joined" or "miss" for every lookup (metrics)."""
         # Insertion order is expiry order: every entry lives the same `ttl`.
         self._entries: OrderedDict[str, tuple[float, CustomerPoints]] = OrderedDict()
         self._in_flight: dict[str, asyncio.Task[CustomerPoints]] = {}
@@ -43,14 +46,18 @@ class CachedPointsGateway:
         if entry is not None:
             expires_at, points = entry
             if self._clock() < expires_at:
+                self._count("hit")
                 return points
             del self._entries[customer_id]
 
         task = self._in_flight.get(customer_id)
         if task is None:
+            self._count("miss")
             task = asyncio.create_task(self._fetch(customer_id))
             task.add_done_callback(_retrieve_exception)
             self._in_flight[customer_id] = task
+        else:
+            self._count("joined")
         # One caller giving up (a cancelled update) must not cancel the others' lookup.
         return await asyncio.shield(task)
 
@@ -60,6 +67,10 @@ class CachedPointsGateway:
         # A lookup already running may have started before whatever made the caller
         # invalidate; let it finish for its waiters, but neither store nor share it.
         self._in_flight.pop(customer_id, None)
+
+    def _count(self, result: str) -> None:
+        if self._on_lookup is not None:
+            self._on_lookup(result)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
+from bot.bonifiq import health
 from bot.bonifiq.decode import parse_customer_points
 from bot.bonifiq.errors import (
     BonifiqAuthError,
@@ -66,6 +67,8 @@ class BonifiqClient:
     session: aiohttp.ClientSession | None = field(default=None, repr=False)
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False)
     random: Callable[[], float] = field(default=_random.random, repr=False)
+    observer: health.RequestObserver | None = field(default=None, repr=False)
+    """Told every request's outcome and duration (health and metrics)."""
 
     _close_session: bool = field(default=False, init=False, repr=False)
     _auth_error_logged: bool = field(default=False, init=False, repr=False)
@@ -114,17 +117,21 @@ class BonifiqClient:
         fault = "no attempt made"
         for attempt in range(1, self.max_attempts + 1):
             retry_after: float | None = None
+            started = asyncio.get_running_loop().time()
             try:
                 async with asyncio.timeout(self.request_timeout):
                     status, headers, body = await self._get(url)
             except TimeoutError:
+                self._observe(health.TIMEOUT, started)
                 fault = f"no answer within {self.request_timeout:g} s"
             except aiohttp.ClientError as exc:
+                self._observe(health.CONNECTION_ERROR, started)
                 fault = f"connection failed ({type(exc).__name__})"
             else:
                 if 200 <= status < 300:
                     self._auth_error_logged = False
-                    return _decode_json(status, headers, body)
+                    return self._decode(status, headers, body, started)
+                self._observe(_outcome(status), started)
                 if status in (401, 403):
                     self._report_auth_error(status)
                     raise BonifiqAuthError(f"BonifiQ refused the API credentials (HTTP {status})")
@@ -192,6 +199,22 @@ class BonifiqClient:
             body = await response.read() if 200 <= response.status < 300 else b""
             return response.status, response.headers, body
 
+    def _observe(self, outcome: str, started: float) -> None:
+        if self.observer is not None:
+            self.observer(outcome, asyncio.get_running_loop().time() - started)
+
+    def _decode(
+        self, status: int, headers: Mapping[str, str], body: bytes, started: float
+    ) -> object:
+        try:
+            payload = _decode_json(status, headers, body)
+        except BonifiqResponseError:
+            # Answered, but with garbage: the request failed as far as anyone can tell.
+            self._observe(health.BAD_RESPONSE, started)
+            raise
+        self._observe(health.OK, started)
+        return payload
+
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter, so retrying callers spread out."""
         ceiling = min(self.backoff_max, self.backoff_base * 2.0 ** (attempt - 1))
@@ -232,6 +255,15 @@ def _decode_json(status: int, headers: Mapping[str, str], body: bytes) -> object
         raise BonifiqResponseError(
             f"BonifiQ answered HTTP {status} with a body that is not JSON ({content_type})"
         ) from exc
+
+
+def _outcome(status: int) -> str:
+    """Name a request's outcome by its HTTP status, for health and metrics."""
+    if status in (401, 403):
+        return health.REFUSED
+    if status == 429:
+        return health.RATE_LIMITED
+    return health.SERVER_ERROR if status >= 500 else health.CLIENT_ERROR
 
 
 def _reject_constant(name: str) -> object:

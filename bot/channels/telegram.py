@@ -34,12 +34,14 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.observed import ObservedApplication
 from bot.core.conversation import Conversation
 from bot.core.messages import Button, Incoming, Reply
 from bot.core.models import UserProfile
 from bot.core.ports import DeliveryError, RecipientBlockedError
 from bot.core.reminders import SweepAbortedError, SweepBusyError, sweep_report
 from bot.jobs.reminders import ReminderSweep
+from bot.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +72,7 @@ def build_application(
     *,
     updater: bool = True,
     send_rate: float = 29.0,
+    metrics: Metrics | None = None,
 ) -> BotApplication:
     """Build the python-telegram-bot application with our handlers and rate limiter."""
     # Opt in to python-telegram-bot 23's timedelta durations (the documented switch); without
@@ -83,6 +86,9 @@ def build_application(
         .context_types(ContextTypes(bot_data=BotServices))
         .rate_limiter(
             AIORateLimiter(overall_max_rate=send_rate, overall_time_period=1, max_retries=3)
+        )
+        .application_class(
+            ObservedApplication, {"metrics": metrics or Metrics(), "channel": CHANNEL}
         )
     )
     if not updater:
@@ -99,6 +105,12 @@ def build_application(
     application.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_error_handler(on_error)
     return application
+
+
+def handled_update_types() -> list[str]:
+    """Return the update types the handlers above take: what Telegram is asked to send."""
+    # Keep in step with build_application's handlers; anything else is never delivered.
+    return [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
 def _file_url(base_url: str) -> str:

@@ -21,6 +21,7 @@ from bot.core.reminders import (
     reminder,
 )
 from bot.core.texts import Catalogue
+from bot.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,9 @@ class ReminderSweep:
     senders: int = 1
     """Messages in flight at once; after a crash at most this many may be sent again."""
     batch_size: int = 500
+    metrics: Metrics | None = None
     _running: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     async def sweep(self, now: datetime, progress: Progress | None = None) -> SweepSummary:
         """Run one sweep and record it; raises SweepBusyError if one is already running here."""
@@ -71,13 +74,26 @@ class ReminderSweep:
         started = loop.time()
         async with self._running:
             summary, _ = await self._run(now, dry_run=False, progress=progress)
+        if self._stopping.is_set():
+            # Unrecorded, so the next start sees a missed sweep and catches up.
+            logger.info("Reminder sweep stopped before the end: %s", summary.line())
+            return summary
+        seconds = loop.time() - started
         # Finished is measured from `now`, so a test's fixed clock stays consistent.
-        finished = now + timedelta(seconds=loop.time() - started)
+        finished = now + timedelta(seconds=seconds)
         async with self.store.unit_of_work() as uow:
             await uow.reminders.record_sweep(now, finished, summary.counts())
             await uow.commit()
+        if self.metrics is not None:
+            self.metrics.sweep_done(now, seconds, summary.sent, summary.failed, summary.blocked)
         logger.info("Reminder sweep done: %s", summary.line())
         return summary
+
+    async def stop(self) -> None:
+        """Make a running sweep end after the message in flight, and wait until it has."""
+        self._stopping.set()
+        async with self._running:
+            pass
 
     async def plan(
         self, now: datetime, progress: Progress | None = None
@@ -113,6 +129,8 @@ class ReminderSweep:
         async def fetch() -> None:
             nonlocal done
             while (target := await targets.get()) is not _DONE:
+                if self._stopping.is_set():
+                    continue  # drain, so the producer is never stuck on a full queue
                 summary.customers += 1
                 customer = await self._fetch(target.customer_id, summary)
                 if customer is not None and due_expirations(
@@ -133,6 +151,8 @@ class ReminderSweep:
 
         async def send() -> None:
             while (job := await jobs.get()) is not _DONE:
+                if self._stopping.is_set():
+                    continue  # a safe point: the previous message is sent and recorded
                 if dry_run:
                     await self._plan_one(job, now, planned)
                 else:

@@ -1,0 +1,77 @@
+"""Every Telegram update counted, timed and named in the logs, whichever handler takes it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.core import commands
+from bot.logs import log_context
+from bot.metrics import Metrics
+
+ERROR, OK = "error", "ok"
+
+
+@dataclass
+class _Outcome:
+    failed: bool = False
+
+
+class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """python-telegram-bot's application, recording metrics and log context per update."""
+
+    def __init__(self, *, metrics: Metrics, channel: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.metrics = metrics
+        self.channel = channel
+        self._outcomes: dict[int, _Outcome] = {}
+
+    async def process_update(self, update: object) -> None:
+        """Handle the update as usual, inside its log context, and count it."""
+        if not isinstance(update, Update):
+            await super().process_update(update)
+            return
+        command = command_label(update, self.bot.username)
+        user = update.effective_user
+        outcome = self._outcomes[update.update_id] = _Outcome()
+        started = time.perf_counter()
+        try:
+            with log_context(
+                update_id=update.update_id,
+                channel=self.channel,
+                user_id=user.id if user is not None else None,
+                command=command,
+            ):
+                await super().process_update(update)
+        finally:
+            del self._outcomes[update.update_id]
+            result = ERROR if outcome.failed else OK
+            seconds = time.perf_counter() - started
+            self.metrics.update_handled(self.channel, command, result, seconds)
+
+    async def process_error(self, update: object | None, error: Exception, *args: Any) -> bool:
+        """Mark the update as failed, then let the error handlers log it."""
+        if isinstance(update, Update) and update.update_id in self._outcomes:
+            self._outcomes[update.update_id].failed = True
+        return await super().process_error(update, error, *args)
+
+
+def command_label(update: Update, bot_username: str | None) -> str:
+    """Name what the update asks for, from a small fixed set (metrics labels must be few)."""
+    if update.callback_query is not None:
+        command = commands.action(update.callback_query.data or "")
+        return command.name if command is not None else "unknown"
+    if update.my_chat_member is not None:
+        return "my_chat_member"
+    message = update.effective_message
+    if message is None or message.text is None:
+        return "other"
+    try:
+        command = commands.parse(message.text, bot_username)
+    except commands.NotForThisBot:
+        return "other_bot"
+    return command.name if command is not None else "unknown"
