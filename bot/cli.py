@@ -1,24 +1,21 @@
-"""`python -m bot <command>`: run, migrate, remind, demo."""
+"""`python -m bot <command>`: run, webhook, clock, migrate, remind, demo."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-import signal
 import sys
 from collections.abc import Sequence
 
-from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 
 from bot.bonifiq.errors import BonifiqError
-from bot.bootstrap import Services, build_sweeper, open_services, utc_now
+from bot.bootstrap import Services, build_sweeper, build_telegram, open_services, utc_now
 from bot.channels.telegram import (
     BotApplication,
     TelegramNotifier,
-    build_application,
+    handled_update_types,
     register_command_menus,
     schedule_reminders,
 )
@@ -31,6 +28,8 @@ from bot.demo import run_demo
 from bot.jobs.reminders import PlannedReminder
 from bot.logs import setup_logging
 from bot.progress import ProgressBar
+from bot.shutdown import stop_on_signals
+from bot.web.serve import operations_endpoints, run_webhook
 
 logger = logging.getLogger("bot")
 
@@ -41,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     commands.add_parser("run", help="serve Telegram by long polling (migrates the database first)")
+    commands.add_parser(
+        "webhook", help="serve Telegram webhooks, /healthz and /metrics on $PORT (a web process)"
+    )
+    commands.add_parser("clock", help="sweep reminders daily at REMINDER_TIME, and nothing else")
     commands.add_parser("migrate", help="bring the database schema to the newest revision")
     remind = commands.add_parser(
         "remind", help="run one reminder sweep now (for cron or a scheduler) and exit"
@@ -62,7 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         return _failed(exc)
     level = "WARNING" if args.command == "demo" else settings.log_level
-    setup_logging(level, settings.secrets())
+    log_format = "text" if args.command == "demo" else settings.log_format
+    setup_logging(level, settings.secrets(), log_format=log_format)
     try:
         return asyncio.run(_run_command(args, settings))
     except KeyboardInterrupt:
@@ -89,7 +93,12 @@ async def _run_command(args: argparse.Namespace, settings: Settings) -> int:
         interactive = sys.stdin.isatty() and sys.stdout.isatty()
         await run_demo(settings, sys.stdin, sys.stdout, interactive=interactive)
         return 0
-    await run_polling(settings)
+    if args.command == "webhook":
+        await run_webhook(settings)
+    elif args.command == "clock":
+        await run_clock(settings)
+    else:
+        await run_polling(settings)
     return 0
 
 
@@ -110,59 +119,76 @@ def _failed(exc: Exception) -> int:
 async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Serve Telegram by long polling until SIGINT/SIGTERM (or `stop` is set)."""
     settings.require("telegram_bot_token", "bonifiq_api_token", "bonifiq_api_key")
-    assert settings.telegram_bot_token is not None
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    stop_on_signals(stop)
     await upgrade_to_head(settings.database_url)
     async with open_services(settings) as services:
-        application = _telegram(settings, services, updater=True)
+        application = build_telegram(settings, services, updater=True)
         sweeper = build_sweeper(settings, services, TelegramNotifier(application.bot))
         application.bot_data.sweeper = sweeper
         application.bot_data.admins = settings.admin_ids
-        async with application:
+        async with application, operations_endpoints(settings, services):
             await register_command_menus(
                 application.bot, services.conversation, settings.admin_ids
             )
-            if settings.reminder_time is not None:
-                async with services.store.unit_of_work() as uow:
-                    last = await uow.reminders.last_sweep_started()
-                at, zone = settings.reminder_time, settings.timezone
-                missed = sweep_missed(last, utc_now(), at, zone)
-                schedule_reminders(application, at, zone, catch_up=missed)
+            await schedule_daily_sweep(settings, services, application)
             await application.start()
             assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            await application.updater.start_polling(allowed_updates=handled_update_types())
             logger.info("Bot @%s is serving by long polling", application.bot.username)
             await stop.wait()
             logger.info("Stopping")
             await application.updater.stop()
+            await sweeper.stop()
             await application.stop()
 
 
-def _telegram(settings: Settings, services: Services, *, updater: bool) -> BotApplication:
-    """Build the Telegram application from the settings, for serving or for sending only."""
-    assert settings.telegram_bot_token is not None
-    return build_application(
-        settings.telegram_bot_token.get_secret_value(),
-        settings.telegram_api_base_url,
-        services.conversation,
-        utc_now,
-        updater=updater,
-        send_rate=settings.telegram_send_rate,
-    )
+async def run_clock(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Sweep reminders daily at REMINDER_TIME (catching up a missed one) until stopped."""
+    settings.require("telegram_bot_token", "bonifiq_api_token", "bonifiq_api_key")
+    if settings.reminder_time is None:
+        raise ConfigError("REMINDER_TIME is off, so clock would have nothing to do")
+    stop = stop or asyncio.Event()
+    stop_on_signals(stop)
+    await upgrade_to_head(settings.database_url)
+    async with open_services(settings) as services:
+        application = build_telegram(settings, services, updater=False)
+        sweeper = build_sweeper(settings, services, TelegramNotifier(application.bot))
+        application.bot_data.sweeper = sweeper
+        application.bot_data.admins = settings.admin_ids
+        async with application, operations_endpoints(settings, services):
+            await schedule_daily_sweep(settings, services, application)
+            await application.start()
+            logger.info(
+                "Clock: reminder sweep daily at %s %s",
+                settings.reminder_time.strftime("%H:%M"),
+                settings.bot_timezone,
+            )
+            await stop.wait()
+            logger.info("Stopping")
+            await sweeper.stop()
+            await application.stop()
+
+
+async def schedule_daily_sweep(
+    settings: Settings, services: Services, application: BotApplication
+) -> None:
+    """Schedule the daily sweep, and one right away when the last one was missed."""
+    if settings.reminder_time is None:
+        return
+    async with services.store.unit_of_work(writes=False) as uow:
+        last = await uow.reminders.last_sweep_started()
+    at, zone = settings.reminder_time, settings.timezone
+    schedule_reminders(application, at, zone, catch_up=sweep_missed(last, utc_now(), at, zone))
 
 
 async def run_reminders(settings: Settings, *, dry_run: bool) -> int:
     """Run one sweep (or plan one) and print a one-line summary; return the exit code."""
     settings.require("telegram_bot_token", "bonifiq_api_token", "bonifiq_api_key")
-    assert settings.telegram_bot_token is not None
     await upgrade_to_head(settings.database_url)
     progress = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     async with open_services(settings) as services:
-        application = _telegram(settings, services, updater=False)
+        application = build_telegram(settings, services, updater=False)
         async with application:  # checks the token with getMe before any work
             sweeper = build_sweeper(settings, services, TelegramNotifier(application.bot))
             try:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///bonifiq-bot.db"
+# Telegram's rule for setWebhook's secret_token.
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigError(Exception):
@@ -45,6 +48,11 @@ class Settings(BaseSettings):
     telegram_send_rate: Annotated[float, Field(gt=0, le=30)] = 29.0
     reminder_senders: Annotated[int, Field(ge=1, le=32)] = 1
     log_level: str = "INFO"
+    log_format: Literal["text", "json", "auto"] = "auto"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    port: Annotated[int, Field(ge=1, le=65_535)] | None = None
+    metrics_token: SecretStr | None = None
 
     @field_validator(
         "telegram_api_base_url", "bonifiq_base_url", "database_url", "bot_timezone", mode="before"
@@ -68,6 +76,34 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("webhook_secret", "metrics_token", mode="before")
+    @classmethod
+    def _blank_token_is_missing(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _webhook_url(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip() or None
+        if isinstance(value, str) and not value.startswith(("https://", "http://")):
+            raise ValueError("must be the bot's public base URL, such as https://bot.loja.com.br")
+        return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -136,7 +172,13 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Return the secret values that must never be shown, for log redaction."""
-        values = (self.telegram_bot_token, self.bonifiq_api_token, self.bonifiq_api_key)
+        values = (
+            self.telegram_bot_token,
+            self.bonifiq_api_token,
+            self.bonifiq_api_key,
+            self.webhook_secret,
+            self.metrics_token,
+        )
         return [value.get_secret_value() for value in values if value is not None]
 
 

@@ -1,0 +1,28 @@
+"""Stopping on SIGTERM or SIGINT: finish accepted work first; a second SIGINT exits at once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+
+logger = logging.getLogger(__name__)
+
+INTERRUPTED_EXIT_CODE = 130
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """Set `stop` at the first SIGINT or SIGTERM; at a second SIGINT, exit without waiting."""
+    loop = asyncio.get_running_loop()
+
+    def first(sig: signal.Signals) -> None:
+        logger.info("%s received: finishing accepted work (Ctrl-C again exits at once)", sig.name)
+        stop.set()
+        # Whoever presses Ctrl-C twice wants out now, whatever is still running.
+        loop.add_signal_handler(signal.SIGINT, os._exit, INTERRUPTED_EXIT_CODE)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, first, sig)

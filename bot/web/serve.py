@@ -1,0 +1,82 @@
+"""The `webhook` process, and the operations endpoints other processes serve on $PORT."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from bot.bootstrap import Services, build_sweeper, build_telegram, open_services
+from bot.channels.telegram import TelegramNotifier, register_command_menus
+from bot.config import Settings
+from bot.db.migrate import upgrade_to_head
+from bot.shutdown import stop_on_signals
+from bot.web.app import create_web_app
+from bot.web.server import DEFAULT_PORT, HOST, serving
+from bot.web.telegram import register_webhook
+
+logger = logging.getLogger(__name__)
+
+
+async def run_webhook(
+    settings: Settings, stop: asyncio.Event | None = None, port: int | None = None
+) -> None:
+    """Serve Telegram webhooks, /healthz and /metrics on $PORT until SIGTERM/SIGINT."""
+    settings.require("webhook_secret", "webhook_url", "telegram_bot_token")
+    settings.require("bonifiq_api_token", "bonifiq_api_key")
+    assert settings.webhook_url is not None
+    assert settings.webhook_secret is not None
+    secret = settings.webhook_secret.get_secret_value()
+    stop = stop or asyncio.Event()
+    stop_on_signals(stop)
+    await upgrade_to_head(settings.database_url)
+    async with open_services(settings) as services:
+        application = build_telegram(settings, services, updater=False)
+        # No scheduled sweeps here (that is `clock`); /lembrar_agora still works.
+        sweeper = build_sweeper(settings, services, TelegramNotifier(application.bot))
+        application.bot_data.sweeper = sweeper
+        application.bot_data.admins = settings.admin_ids
+        app = create_web_app(
+            services,
+            telegram_application=application,
+            webhook_secret=secret,
+            metrics_token=_token(settings),
+        )
+        async with application:
+            await register_command_menus(
+                application.bot, services.conversation, settings.admin_ids
+            )
+            await application.start()
+            try:
+                listen = settings.port or DEFAULT_PORT if port is None else port
+                async with serving(app, listen) as bound:
+                    await register_webhook(application, settings.webhook_url, secret)
+                    logger.info(
+                        "Listening on %s:%d; channels: telegram (webhook for @%s)",
+                        HOST,
+                        bound,
+                        application.bot.username,
+                    )
+                    await stop.wait()
+                    logger.info("Stopping: no new updates; finishing the accepted ones")
+            finally:
+                await sweeper.stop()
+                await application.stop()
+
+
+@asynccontextmanager
+async def operations_endpoints(settings: Settings, services: Services) -> AsyncIterator[None]:
+    """Serve /healthz and /metrics on $PORT while the block runs, when PORT is set."""
+    if settings.port is None:
+        yield
+        return
+    app = create_web_app(services, metrics_token=_token(settings))
+    async with serving(app, settings.port) as bound:
+        logger.info("Serving /healthz and /metrics on %s:%d", HOST, bound)
+        yield
+
+
+def _token(settings: Settings) -> str | None:
+    token = settings.metrics_token
+    return token.get_secret_value() if token is not None else None

@@ -1,0 +1,31 @@
+"""Serving the web application on a port, and stopping it without dropping accepted work."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+
+# The platform's router forwards to whatever the container listens on.
+HOST = "0.0.0.0"  # noqa: S104
+DEFAULT_PORT = 8080
+# Requests are answered at once; waiting longer for one would only eat the stop budget.
+REQUEST_SHUTDOWN_SECONDS = 1.0
+
+
+@asynccontextmanager
+async def serving(app: web.Application, port: int, host: str = HOST) -> AsyncIterator[int]:
+    """Listen on `host:port` until the block ends; yield the port (0 picks a free one)."""
+    # No access log: request paths hold the webhook's secret-derived segment.
+    runner = web.AppRunner(
+        app, access_log=None, handle_signals=False, shutdown_timeout=REQUEST_SHUTDOWN_SECONDS
+    )
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        yield int(runner.addresses[0][1]) if runner.addresses else port
+    finally:
+        # Stops listening, then runs the app's cleanup: accepted updates are finished there.
+        await runner.cleanup()

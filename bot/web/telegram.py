@@ -1,0 +1,138 @@
+"""The Telegram webhook: checks, decodes and hands updates to python-telegram-bot."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+from telegram import Update
+
+from bot.channels.telegram import BotApplication, handled_update_types
+
+logger = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+MAX_BODY_BYTES = 1024 * 1024
+"""Telegram's updates are a few kilobytes; anything near this is not an update."""
+MAX_IN_FLIGHT = 256
+SHUTDOWN_GRACE_SECONDS = 8.0
+"""How long a stopping process lets accepted updates finish, within a platform's 10 s."""
+
+
+def webhook_path(secret: str) -> str:
+    """Return the webhook's path: a segment derived from the secret, so it cannot be guessed."""
+    return "/telegram/" + hashlib.sha256(secret.encode()).hexdigest()[:32]
+
+
+def webhook_url(base_url: str, secret: str) -> str:
+    """Return the URL Telegram posts to: the public base URL plus the webhook path."""
+    return base_url.rstrip("/") + webhook_path(secret)
+
+
+async def register_webhook(application: BotApplication, base_url: str, secret: str) -> None:
+    """Ask Telegram to post the update types the bot handles to this webhook, with the secret."""
+    # Every instance registers the same URL and secret, so a redeploy or a second process
+    # changes nothing; pending updates are kept for whoever answers first.
+    await application.bot.set_webhook(
+        webhook_url(base_url, secret),
+        secret_token=secret,
+        allowed_updates=handled_update_types(),
+    )
+
+
+class UpdateIntake:
+    """Processes accepted updates in tracked tasks, so shutdown can let them finish."""
+
+    def __init__(self, application: BotApplication, max_in_flight: int = MAX_IN_FLIGHT) -> None:
+        self._application = application
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.closing = False
+
+    async def accept(self, update: Update) -> None:
+        """Start processing the update; waits only when `max_in_flight` are already running."""
+        await self._slots.acquire()
+        task = asyncio.create_task(self._process(update), name=f"update-{update.update_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
+        """Refuse new updates and wait up to `grace` seconds for the accepted ones."""
+        self.closing = True
+        if not self._tasks:
+            return
+        logger.info("Finishing %d accepted updates", len(self._tasks))
+        _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+            logger.warning(
+                "%d updates were still running after %g s and were cancelled", len(pending), grace
+            )
+
+    async def _process(self, update: Update) -> None:
+        try:
+            await self._application.process_update(update)
+        except Exception:
+            # Handler errors already went to the error handler; this is the machinery's own.
+            logger.exception("Could not process update %s", update.update_id)
+        finally:
+            self._slots.release()
+
+
+class WebhookRoute:
+    """`POST /telegram/<segment>`: 403 without the secret, 400 or 413 for a bad body, else 200."""
+
+    def __init__(self, application: BotApplication, secret: str, intake: UpdateIntake) -> None:
+        self._application = application
+        self._secret = secret.encode()
+        self._intake = intake
+
+    async def __call__(self, request: web.Request) -> web.Response:
+        """Accept one update and answer at once; its replies are sent in the background."""
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._secret):
+            logger.info("Webhook request refused: missing or wrong secret header")
+            raise web.HTTPForbidden
+        if self._intake.closing:
+            raise web.HTTPServiceUnavailable  # Telegram retries, reaching another instance
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            raise web.HTTPRequestEntityTooLarge(MAX_BODY_BYTES, request.content_length or 0)
+        update = _decode(await request.read(), self._application)
+        if update is None:
+            logger.info("Webhook request refused: the body is not a Telegram update")
+            raise web.HTTPBadRequest(text="not a Telegram update")
+        await self._intake.accept(update)
+        return web.Response(text="ok")
+
+
+def _decode(body: bytes, application: BotApplication) -> Update | None:
+    """Return the update in a request body, or None when the body is not one."""
+    try:
+        data: Any = json.loads(body)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        return None
+    try:
+        return Update.de_json(data, application.bot)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def setup(app: web.Application, application: BotApplication, secret: str) -> None:
+    """Add the webhook route; accepted updates are finished when the app is cleaned up."""
+    intake = UpdateIntake(application)
+    app.router.add_post(webhook_path(secret), WebhookRoute(application, secret, intake))
+
+    async def finish_accepted_updates(_app: web.Application) -> Any:
+        yield
+        await intake.drain()
+
+    app.cleanup_ctx.append(finish_accepted_updates)
