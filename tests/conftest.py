@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.telegram",
     "tests.fixtures.app",
+    "tests.fixtures.web",
 ]

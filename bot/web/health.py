@@ -22,7 +22,7 @@ class HealthRoute:
         self._engine = engine
         self._api_health = api_health
 
-    async def __call__(self, _request: web.Request) -> web.Response:
+    async def handle(self, _request: web.Request) -> web.Response:
         """Check the database with a trivial query; report the points API from memory."""
         database = await database_check(self._engine)
         api = self._api_health
@@ -65,4 +65,4 @@ def _iso(moment: datetime | None) -> str | None:
 
 def setup(app: web.Application, engine: AsyncEngine, api_health: ApiHealth) -> None:
     """Add `GET /healthz`."""
-    app.router.add_get("/healthz", HealthRoute(engine, api_health))
+    app.router.add_get("/healthz", HealthRoute(engine, api_health).handle)

@@ -25,7 +25,7 @@ class MetricsRoute:
         self._store = store
         self._expected = f"Bearer {token}".encode() if token else None
 
-    async def __call__(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         """Check the token, refresh the last sweep's time, and render every metric."""
         if self._expected is not None:
             given = request.headers.get("Authorization", "").encode()
@@ -51,4 +51,4 @@ class MetricsRoute:
 
 def setup(app: web.Application, metrics: Metrics, store: Store, token: str | None) -> None:
     """Add `GET /metrics`."""
-    app.router.add_get("/metrics", MetricsRoute(metrics, store, token))
+    app.router.add_get("/metrics", MetricsRoute(metrics, store, token).handle)

@@ -61,6 +61,11 @@ class UpdateIntake:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def join(self) -> None:
+        """Wait until every accepted update has been processed."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
     async def drain(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
         """Refuse new updates and wait up to `grace` seconds for the accepted ones."""
         self.closing = True
@@ -86,6 +91,9 @@ class UpdateIntake:
             self._slots.release()
 
 
+INTAKE = web.AppKey("telegram_intake", UpdateIntake)
+
+
 class WebhookRoute:
     """`POST /telegram/<segment>`: 403 without the secret, 400 or 413 for a bad body, else 200."""
 
@@ -94,7 +102,7 @@ class WebhookRoute:
         self._secret = secret.encode()
         self._intake = intake
 
-    async def __call__(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         """Accept one update and answer at once; its replies are sent in the background."""
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret):
@@ -128,8 +136,8 @@ def _decode(body: bytes, application: BotApplication) -> Update | None:
 
 def setup(app: web.Application, application: BotApplication, secret: str) -> None:
     """Add the webhook route; accepted updates are finished when the app is cleaned up."""
-    intake = UpdateIntake(application)
-    app.router.add_post(webhook_path(secret), WebhookRoute(application, secret, intake))
+    intake = app[INTAKE] = UpdateIntake(application)
+    app.router.add_post(webhook_path(secret), WebhookRoute(application, secret, intake).handle)
 
     async def finish_accepted_updates(_app: web.Application) -> Any:
         yield
