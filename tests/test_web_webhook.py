@@ -12,7 +12,7 @@ import pytest
 from bot.channels.telegram import handled_update_types
 from bot.db.store import SqlStore
 from bot.web.telegram import MAX_BODY_BYTES, register_webhook, webhook_path, webhook_url
-from tests.fixtures.bonifiq import Fault, FakePointsApi, customer_payload
+from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload
 from tests.fixtures.database import row_counts
 from tests.fixtures.telegram import FakeBotApi, private_message
 from tests.fixtures.web import PUBLIC_URL, WEBHOOK_SECRET, WebBot
