@@ -1,0 +1,104 @@
+"""`GET /metrics`: Prometheus text from prometheus-client, behind METRICS_TOKEN when set."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot.db.store import SqlStore
+from tests.fixtures.app import NOW
+from tests.fixtures.bonifiq import FakePointsApi, customer_payload
+from tests.fixtures.telegram import FakeBotApi, button_press, private_message
+from tests.fixtures.web import WebBot, bot_settings, open_web_bot
+from tests.helpers import link
+
+MARIA = "maria@loja.com.br"
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+async def scrape(web_bot: WebBot) -> Samples:
+    response = await web_bot.metrics()
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/plain; version=")
+    samples: Samples = {}
+    for family in text_string_to_metric_families(await response.text()):
+        for sample in family.samples:
+            samples[sample.name, tuple(sorted(sample.labels.items()))] = sample.value
+    return samples
+
+
+async def test_a_saldo_is_counted_by_channel_command_and_outcome(
+    web_bot: WebBot, points_api: FakePointsApi, store: SqlStore
+) -> None:
+    points_api.set_customer(MARIA, customer_payload())
+    await link(store, MARIA)
+    await web_bot.post(private_message("/saldo"))
+    await web_bot.settle()
+
+    samples = await scrape(web_bot)
+
+    labels = (("channel", "telegram"), ("command", "saldo"), ("outcome", "ok"))
+    assert samples["bot_updates_total", labels] == 1
+    assert samples["bot_reply_duration_seconds_count", (("channel", "telegram"),)] == 1
+
+
+async def test_a_saldo_counts_one_points_request_and_one_cache_miss(
+    web_bot: WebBot, points_api: FakePointsApi, store: SqlStore
+) -> None:
+    points_api.set_customer(MARIA, customer_payload())
+    await link(store, MARIA)
+    await web_bot.post(private_message("/saldo"))
+    await web_bot.settle()
+    await web_bot.post(button_press("saldo"))
+    await web_bot.settle()
+
+    samples = await scrape(web_bot)
+
+    assert samples["bot_bonifiq_requests_total", (("outcome", "ok"),)] == 1
+    assert samples["bot_bonifiq_request_duration_seconds_count", ()] == 1
+    assert samples["bot_points_cache_lookups_total", (("result", "miss"),)] == 1
+    assert samples["bot_points_cache_lookups_total", (("result", "hit"),)] == 1
+
+
+async def test_reminder_counters_exist_before_any_sweep(web_bot: WebBot) -> None:
+    samples = await scrape(web_bot)
+
+    for outcome in ("sent", "failed", "blocked"):
+        assert samples["bot_reminders_total", (("outcome", outcome),)] == 0
+
+
+async def test_the_last_sweep_time_comes_from_the_database(
+    web_bot: WebBot, store: SqlStore
+) -> None:
+    async with store.unit_of_work() as uow:
+        await uow.reminders.record_sweep(NOW, NOW + timedelta(seconds=5), {"sent": 0})
+        await uow.commit()
+
+    samples = await scrape(web_bot)
+
+    assert samples["bot_reminder_sweep_last_success_timestamp_seconds", ()] == NOW.timestamp()
+
+
+async def test_metrics_without_the_token_get_401(web_bot: WebBot) -> None:
+    response = await web_bot.metrics(token=None)
+
+    assert response.status == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_metrics_with_a_wrong_token_get_401(web_bot: WebBot) -> None:
+    response = await web_bot.metrics(token="guess")
+
+    assert response.status == 401
+
+
+async def test_metrics_are_open_when_no_token_is_configured(
+    bot_api: FakeBotApi, points_api: FakePointsApi, database_url: str
+) -> None:
+    settings = bot_settings(bot_api, points_api, database_url, metrics_token="")
+    async with open_web_bot(settings) as web_bot:
+        response = await web_bot.metrics(token=None)
+
+    assert response.status == 200
