@@ -17,12 +17,15 @@ def stop_on_signals(stop: asyncio.Event) -> None:
     """Set `stop` at the first SIGINT or SIGTERM; at a second SIGINT, exit without waiting."""
     loop = asyncio.get_running_loop()
 
-    def first(sig: signal.Signals) -> None:
+    def on_signal(sig: signal.Signals) -> None:
+        if stop.is_set():
+            if sig == signal.SIGINT:
+                # Whoever presses Ctrl-C twice wants out now, whatever is still running.
+                os._exit(INTERRUPTED_EXIT_CODE)
+            return
         logger.info("%s received: finishing accepted work (Ctrl-C again exits at once)", sig.name)
         stop.set()
-        # Whoever presses Ctrl-C twice wants out now, whatever is still running.
-        loop.add_signal_handler(signal.SIGINT, os._exit, INTERRUPTED_EXIT_CODE)
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, first, sig)
+            loop.add_signal_handler(sig, on_signal, sig)

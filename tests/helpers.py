@@ -1,6 +1,11 @@
-"""Small helpers shared by the conversation tests."""
+"""Small helpers shared by the conversation and command line tests."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from bot.db.store import SqlStore
 from tests.fixtures.app import NOW
@@ -12,3 +17,40 @@ async def link(store: SqlStore, customer_id: str, user_id: int = CUSTOMER_USER_I
     async with store.unit_of_work() as uow:
         await uow.links.link("telegram", user_id, customer_id, None, NOW)
         await uow.commit()
+
+
+# Variables a developer's shell may hold that would change what a command-line test does.
+ENV_NAMES = (
+    "TELEGRAM_BOT_TOKEN",
+    "BONIFIQ_API_TOKEN",
+    "BONIFIQ_API_KEY",
+    "DATABASE_URL",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "METRICS_TOKEN",
+    "PORT",
+    "LOG_FORMAT",
+    "REMINDER_TIME",
+)
+
+
+def cli_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """Return this process's environment without the bot's settings, plus `env`."""
+    environment = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
+    return environment | (env or {})
+
+
+def run_cli(
+    *args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot` with `args` and return what it printed and its exit code."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=cli_environment(env),
+        timeout=60,
+        check=False,
+    )

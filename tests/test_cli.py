@@ -5,9 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,25 +19,7 @@ from bot.db.store import SqlStore
 from bot.logs import setup_logging
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload, expiration_payload
 from tests.fixtures.telegram import ADMIN_USER_ID, FakeBotApi, private_message
-
-ENV_NAMES = ("TELEGRAM_BOT_TOKEN", "BONIFIQ_API_TOKEN", "BONIFIQ_API_KEY", "DATABASE_URL")
-
-
-def run_cli(
-    *args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
-    environment |= env or {}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=environment,
-        timeout=60,
-        check=False,
-    )
+from tests.helpers import run_cli
 
 
 def test_demo_answers_saldo_from_piped_input(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -342,3 +343,27 @@ async def test_a_sweep_is_recorded_for_catch_up(sweep: ReminderSweep, store: Sql
 
     async with store.unit_of_work() as uow:
         assert await uow.reminders.last_sweep_started() == NOW
+
+
+async def test_a_stopped_sweep_ends_after_a_recorded_message_and_is_not_recorded_as_done(
+    sweep: ReminderSweep,
+    store: SqlStore,
+    engine: AsyncEngine,
+    points_api: FakePointsApi,
+    bot_api: FakeBotApi,
+) -> None:
+    for index in range(20):
+        customer = f"cliente{index}@loja.com.br"
+        points_api.set_customer(customer, expiring((5, 80)))
+        await linked_chat(store, 3000 + index, customer)
+    running = asyncio.create_task(sweep.sweep(NOW))
+    await bot_api.wait_for_messages(1)
+
+    await sweep.stop()
+    summary = await running
+
+    assert 1 <= summary.sent < 20
+    reminded_chats = {row[0] for row in await ledger(engine)}
+    assert len(reminded_chats) == len(bot_api.delivered) == summary.sent
+    async with store.unit_of_work(writes=False) as uow:
+        assert await uow.reminders.last_sweep_started() is None

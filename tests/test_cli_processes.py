@@ -1,0 +1,242 @@
+"""`python -m bot webhook` and `clock` as a platform runs them: start, serve, stop on a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.cli import run_clock
+from bot.config import ConfigError, load_settings
+from bot.core.models import UserProfile
+from bot.db.engine import create_engine, create_session_factory
+from bot.db.migrate import upgrade_to_head
+from bot.db.store import SqlStore
+from bot.web.telegram import SECRET_HEADER, webhook_path
+from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload, expiration_payload
+from tests.fixtures.telegram import CUSTOMER_USER_ID, FakeBotApi, private_message
+from tests.fixtures.web import PUBLIC_URL, WEBHOOK_SECRET
+from tests.helpers import cli_environment, run_cli
+
+MARIA = "maria@loja.com.br"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def linked_database(tmp_path: Path, customer_id: str = MARIA) -> str:
+    """Return the URL of a migrated SQLite database where user 1001 is linked to a customer."""
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    await upgrade_to_head(database_url)
+    engine = create_engine(database_url)
+    store = SqlStore(create_session_factory(engine))
+    async with store.unit_of_work() as uow:
+        now = datetime.now(UTC)
+        await uow.users.seen(UserProfile("telegram", CUSTOMER_USER_ID, "Maria"), 1001, now)
+        await uow.links.link("telegram", CUSTOMER_USER_ID, customer_id, None, now)
+        await uow.commit()
+    await engine.dispose()
+    return database_url
+
+
+@asynccontextmanager
+async def webhook_process(
+    tmp_path: Path, bot_api: FakeBotApi, points_api: FakePointsApi, database_url: str, port: int
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Start `python -m bot webhook` and wait until it has registered its webhook."""
+    env = cli_environment(
+        {
+            "TELEGRAM_BOT_TOKEN": bot_api.token,
+            "TELEGRAM_API_BASE_URL": bot_api.base_url,
+            "BONIFIQ_BASE_URL": points_api.base_url,
+            "BONIFIQ_API_TOKEN": points_api.api_token,
+            "BONIFIQ_API_KEY": points_api.api_key,
+            "DATABASE_URL": database_url,
+            "WEBHOOK_URL": PUBLIC_URL,
+            "WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "PORT": str(port),
+            "LOG_FORMAT": "json",
+        }
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "webhook",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with asyncio.timeout(30):
+            await bot_api.wait_for_call("setWebhook")
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def post_update(port: int, update: dict[str, object]) -> int:
+    async with aiohttp.ClientSession() as session:
+        response = await session.post(
+            f"http://127.0.0.1:{port}{webhook_path(WEBHOOK_SECRET)}",
+            json=update,
+            headers={SECRET_HEADER: WEBHOOK_SECRET},
+        )
+        return response.status
+
+
+async def until_logged(process: asyncio.subprocess.Process, text: str) -> None:
+    assert process.stderr is not None
+    async with asyncio.timeout(20):
+        while text not in (await process.stderr.readline()).decode():
+            pass
+
+
+async def until_requested(points_api: FakePointsApi, customer_id: str) -> None:
+    async with asyncio.timeout(20):
+        while not points_api.requests_for(customer_id):
+            await asyncio.sleep(0.01)
+
+
+async def test_sigterm_while_an_update_waits_on_a_slow_points_api_still_sends_the_reply(
+    bot_api: FakeBotApi, points_api: FakePointsApi, tmp_path: Path
+) -> None:
+    points_api.set_customer(MARIA, customer_payload())
+    points_api.script(MARIA, [Fault.slow(1.0)])
+    database_url = await linked_database(tmp_path)
+    port = free_port()
+
+    async with webhook_process(tmp_path, bot_api, points_api, database_url, port) as process:
+        assert await post_update(port, private_message("/saldo")) == 200
+        await until_requested(points_api, MARIA)
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(30):
+            _, stderr = await process.communicate()
+
+    assert process.returncode == 0, stderr.decode()
+    [reply] = bot_api.delivered_to(CUSTOMER_USER_ID)
+    assert "1.234 pontos" in reply.text
+
+
+async def test_webhook_logs_where_it_listens_and_never_the_secret_or_token(
+    bot_api: FakeBotApi, points_api: FakePointsApi, tmp_path: Path
+) -> None:
+    database_url = await linked_database(tmp_path)
+    port = free_port()
+
+    async with webhook_process(tmp_path, bot_api, points_api, database_url, port) as process:
+        await post_update(port, private_message("/ajuda"))
+        async with asyncio.timeout(20):
+            await bot_api.wait_for_messages(1)
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(30):
+            _, raw = await process.communicate()
+
+    stderr = raw.decode()
+    assert f"Listening on 0.0.0.0:{port}; channels: telegram" in stderr
+    assert WEBHOOK_SECRET not in stderr
+    assert webhook_path(WEBHOOK_SECRET) not in stderr
+    assert bot_api.token not in stderr
+
+
+async def test_a_second_sigint_exits_at_once_without_waiting_for_the_reply(
+    bot_api: FakeBotApi, points_api: FakePointsApi, tmp_path: Path
+) -> None:
+    points_api.set_customer(MARIA, customer_payload())
+    points_api.script(MARIA, [Fault.slow(3.0)])
+    database_url = await linked_database(tmp_path)
+    port = free_port()
+
+    async with webhook_process(tmp_path, bot_api, points_api, database_url, port) as process:
+        assert await post_update(port, private_message("/saldo")) == 200
+        await until_requested(points_api, MARIA)
+        process.send_signal(signal.SIGINT)
+        await until_logged(process, "SIGINT received")
+        process.send_signal(signal.SIGINT)
+        async with asyncio.timeout(30):
+            await process.communicate()
+
+    assert process.returncode == 130
+    assert bot_api.delivered_to(CUSTOMER_USER_ID) == []
+
+
+def test_webhook_without_a_secret_stops_with_one_line_naming_it(tmp_path: Path) -> None:
+    env = {"WEBHOOK_URL": PUBLIC_URL, "TELEGRAM_BOT_TOKEN": "1:x"}
+
+    result = run_cli("webhook", cwd=tmp_path, env=env)
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: WEBHOOK_SECRET is required for this command but is not set"
+    ]
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["has spaces", "acentuação", "x" * 257, "semi;colon"],
+    ids=["space", "accents", "long", "punctuation"],
+)
+def test_a_malformed_webhook_secret_stops_start_up_naming_it_without_its_value(
+    tmp_path: Path, secret: str
+) -> None:
+    result = run_cli("webhook", cwd=tmp_path, env={"WEBHOOK_SECRET": secret})
+
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "WEBHOOK_SECRET" in line
+    assert secret not in line
+
+
+async def test_clock_catches_up_a_missed_sweep_and_does_nothing_else(
+    bot_api: FakeBotApi, points_api: FakePointsApi, tmp_path: Path
+) -> None:
+    soon = datetime.now(UTC) + timedelta(days=3)
+    points_api.set_customer(MARIA, customer_payload(PointsToExpire=[expiration_payload(80, soon)]))
+    settings = load_settings(
+        telegram_bot_token=bot_api.token,
+        telegram_api_base_url=bot_api.base_url,
+        bonifiq_base_url=points_api.base_url,
+        bonifiq_api_token=points_api.api_token,
+        bonifiq_api_key=points_api.api_key,
+        database_url=await linked_database(tmp_path),
+    )
+    stop = asyncio.Event()
+    clock = asyncio.create_task(run_clock(settings, stop))
+    try:
+        async with asyncio.timeout(20):
+            await bot_api.wait_for_messages(1)
+    finally:
+        stop.set()
+        await asyncio.wait_for(clock, 20)
+
+    [reminder] = bot_api.delivered_to(CUSTOMER_USER_ID)
+    assert "80 pontos perto de expirar" in reminder.text
+    assert set(bot_api.methods()) == {"getMe", "sendMessage"}
+
+
+async def test_clock_with_reminders_off_stops_with_a_clear_error(tmp_path: Path) -> None:
+    settings = load_settings(
+        telegram_bot_token="1:x",
+        bonifiq_api_token="a",
+        bonifiq_api_key="b",
+        reminder_time="off",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+    )
+
+    with pytest.raises(ConfigError, match="REMINDER_TIME"):
+        await run_clock(settings)
