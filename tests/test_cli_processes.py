@@ -109,8 +109,7 @@ async def until_logged(process: asyncio.subprocess.Process, text: str) -> None:
 
 async def until_requested(points_api: FakePointsApi, customer_id: str) -> None:
     async with asyncio.timeout(20):
-        while not points_api.requests_for(customer_id):
-            await asyncio.sleep(0.01)
+        await points_api.wait_for_request(customer_id)
 
 
 async def test_sigterm_while_an_update_waits_on_a_slow_points_api_still_sends_the_reply(
