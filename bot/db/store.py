@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -47,10 +48,25 @@ class SqlStore:
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
+        bind = session_factory.kw.get("bind")
+        # SQLite has one writer at a time, and writers waiting on its busy timeout are served
+        # in no order: under many concurrent updates one can starve until "database is
+        # locked". Queueing this process's writers here serves them in turn instead.
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self._writers = asyncio.Lock() if sqlite else None
 
     @asynccontextmanager
     async def unit_of_work(self, *, writes: bool = True) -> AsyncIterator[SqlUnitOfWork]:
         """Start a transaction; whatever is not committed is rolled back on exit."""
+        if writes and self._writers is not None:
+            async with self._writers, self._unit_of_work(writes=True) as uow:
+                yield uow
+        else:
+            async with self._unit_of_work(writes=writes) as uow:
+                yield uow
+
+    @asynccontextmanager
+    async def _unit_of_work(self, *, writes: bool) -> AsyncIterator[SqlUnitOfWork]:
         async with self._session_factory() as session:
             begin = "IMMEDIATE" if writes else "DEFERRED"
             await session.connection(execution_options={SQLITE_BEGIN_OPTION: begin})
