@@ -132,6 +132,26 @@ async def test_sigterm_while_an_update_waits_on_a_slow_points_api_still_sends_th
     assert "1.234 pontos" in reply.text
 
 
+async def test_the_webhook_process_registers_its_url_secret_and_update_types(
+    bot_api: FakeBotApi, points_api: FakePointsApi, tmp_path: Path
+) -> None:
+    database_url = await linked_database(tmp_path)
+
+    async with webhook_process(
+        tmp_path, bot_api, points_api, database_url, free_port()
+    ) as process:
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(30):
+            await process.communicate()
+
+    assert process.returncode == 0
+    assert bot_api.webhook is not None
+    assert bot_api.webhook["url"] == PUBLIC_URL + webhook_path(WEBHOOK_SECRET)
+    assert bot_api.webhook["secret_token"] == WEBHOOK_SECRET
+    assert bot_api.webhook["allowed_updates"] == ["message", "callback_query", "my_chat_member"]
+    assert "deleteWebhook" not in bot_api.methods()  # other instances keep serving
+
+
 async def test_webhook_logs_where_it_listens_and_never_the_secret_or_token(
     bot_api: FakeBotApi, points_api: FakePointsApi, tmp_path: Path
 ) -> None:

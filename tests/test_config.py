@@ -27,6 +27,11 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None
         "BONIFIQ_MAX_CONCURRENCY",
         "TELEGRAM_SEND_RATE",
         "REMINDER_SENDERS",
+        "WEBHOOK_URL",
+        "WEBHOOK_SECRET",
+        "PORT",
+        "METRICS_TOKEN",
+        "LOG_FORMAT",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(str(tmp_path))  # no stray .env
@@ -147,3 +152,44 @@ def test_malformed_reminder_settings_are_named(
 
     with pytest.raises(ConfigError, match=name):
         load_settings()
+
+
+def test_web_settings_have_defaults() -> None:
+    settings = load_settings()
+
+    assert settings.webhook_url is None
+    assert settings.webhook_secret is None
+    assert settings.port is None
+    assert settings.metrics_token is None
+    assert settings.log_format == "auto"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("WEBHOOK_URL", "ftp://pontos.example"),
+        ("WEBHOOK_SECRET", "with space"),
+        ("WEBHOOK_SECRET", "x" * 257),
+        ("PORT", "0"),
+        ("PORT", "70000"),
+        ("LOG_FORMAT", "xml"),
+    ],
+)
+def test_a_malformed_web_setting_is_named_without_its_value(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ConfigError, match=name) as raised:
+        load_settings()
+
+    assert value not in str(raised.value)
+
+
+def test_the_webhook_secret_and_metrics_token_are_masked_in_logs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WEBHOOK_SECRET", "Webhook_secret-42")
+    monkeypatch.setenv("METRICS_TOKEN", "metrics-token-42")
+
+    assert {"Webhook_secret-42", "metrics-token-42"} <= set(load_settings().secrets())
