@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.bonifiq.cache import CachedPointsGateway
 from bot.bonifiq.client import BonifiqClient
 from bot.bonifiq.health import ApiHealth
-from bot.channels.telegram import BotApplication, build_application
+from bot.channels.telegram import BotApplication, TelegramNotifier, build_application
 from bot.config import Settings
 from bot.core.conversation import Conversation
 from bot.core.ports import Notifier
@@ -118,3 +118,23 @@ def build_telegram(settings: Settings, services: Services, *, updater: bool) -> 
         send_rate=settings.telegram_send_rate,
         metrics=services.metrics,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramBot:
+    """What a serving process runs: the services, the Telegram application, the sweep."""
+
+    services: Services
+    application: BotApplication
+    sweeper: ReminderSweep
+
+
+@asynccontextmanager
+async def open_telegram_bot(settings: Settings, *, updater: bool) -> AsyncIterator[TelegramBot]:
+    """Open the services and build the Telegram application with its sweep and admins."""
+    async with open_services(settings) as services:
+        application = build_telegram(settings, services, updater=updater)
+        sweeper = build_sweeper(settings, services, TelegramNotifier(application.bot))
+        application.bot_data.sweeper = sweeper
+        application.bot_data.admins = settings.admin_ids
+        yield TelegramBot(services, application, sweeper)

@@ -11,7 +11,14 @@ from collections.abc import Sequence
 from telegram.error import InvalidToken, NetworkError
 
 from bot.bonifiq.errors import BonifiqError
-from bot.bootstrap import Services, build_sweeper, build_telegram, open_services, utc_now
+from bot.bootstrap import (
+    Services,
+    build_sweeper,
+    build_telegram,
+    open_services,
+    open_telegram_bot,
+    utc_now,
+)
 from bot.channels.telegram import (
     BotApplication,
     TelegramNotifier,
@@ -119,14 +126,10 @@ def _failed(exc: Exception) -> int:
 async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Serve Telegram by long polling until SIGINT/SIGTERM (or `stop` is set)."""
     settings.require("telegram_bot_token", "bonifiq_api_token", "bonifiq_api_key")
-    stop = stop or asyncio.Event()
-    stop_on_signals(stop)
+    stop = stop_on_signals(stop)
     await upgrade_to_head(settings.database_url)
-    async with open_services(settings) as services:
-        application = build_telegram(settings, services, updater=True)
-        sweeper = build_sweeper(settings, services, TelegramNotifier(application.bot))
-        application.bot_data.sweeper = sweeper
-        application.bot_data.admins = settings.admin_ids
+    async with open_telegram_bot(settings, updater=True) as bot:
+        application, services = bot.application, bot.services
         async with application, operations_endpoints(settings, services):
             await register_command_menus(
                 application.bot, services.conversation, settings.admin_ids
@@ -139,7 +142,7 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
             await stop.wait()
             logger.info("Stopping")
             await application.updater.stop()
-            await sweeper.stop()
+            await bot.sweeper.stop()
             await application.stop()
 
 
@@ -148,16 +151,12 @@ async def run_clock(settings: Settings, stop: asyncio.Event | None = None) -> No
     settings.require("telegram_bot_token", "bonifiq_api_token", "bonifiq_api_key")
     if settings.reminder_time is None:
         raise ConfigError("REMINDER_TIME is off, so clock would have nothing to do")
-    stop = stop or asyncio.Event()
-    stop_on_signals(stop)
+    stop = stop_on_signals(stop)
     await upgrade_to_head(settings.database_url)
-    async with open_services(settings) as services:
-        application = build_telegram(settings, services, updater=False)
-        sweeper = build_sweeper(settings, services, TelegramNotifier(application.bot))
-        application.bot_data.sweeper = sweeper
-        application.bot_data.admins = settings.admin_ids
-        async with application, operations_endpoints(settings, services):
-            await schedule_daily_sweep(settings, services, application)
+    async with open_telegram_bot(settings, updater=False) as bot:
+        application = bot.application
+        async with application, operations_endpoints(settings, bot.services):
+            await schedule_daily_sweep(settings, bot.services, application)
             await application.start()
             logger.info(
                 "Clock: reminder sweep daily at %s %s",
@@ -166,7 +165,7 @@ async def run_clock(settings: Settings, stop: asyncio.Event | None = None) -> No
             )
             await stop.wait()
             logger.info("Stopping")
-            await sweeper.stop()
+            await bot.sweeper.stop()
             await application.stop()
 
 

@@ -8,6 +8,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from bot.db.store import SqlStore
 from bot.web.telegram import SECRET_HEADER, webhook_path
 from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload, expiration_payload
 from tests.fixtures.telegram import CUSTOMER_USER_ID, FakeBotApi, private_message
-from tests.fixtures.web import PUBLIC_URL, WEBHOOK_SECRET
+from tests.fixtures.web import PUBLIC_URL, WEBHOOK_SECRET, bot_settings
 from tests.helpers import cli_environment, run_cli
 
 MARIA = "maria@loja.com.br"
@@ -51,11 +52,46 @@ async def linked_database(tmp_path: Path, customer_id: str = MARIA) -> str:
     return database_url
 
 
+@dataclass
+class WebProcess:
+    """A running `python -m bot webhook` and the port it listens on."""
+
+    process: asyncio.subprocess.Process
+    port: int
+
+    async def post(self, update: dict[str, object]) -> int:
+        """POST an update to its webhook as Telegram does; return the status."""
+        async with aiohttp.ClientSession() as session:
+            response = await session.post(
+                f"http://127.0.0.1:{self.port}{webhook_path(WEBHOOK_SECRET)}",
+                json=update,
+                headers={SECRET_HEADER: WEBHOOK_SECRET},
+            )
+            return response.status
+
+    async def saldo_waiting_on(self, points_api: FakePointsApi, seconds: float) -> None:
+        """Have Maria's /saldo accepted and waiting `seconds` on the points API."""
+        points_api.set_customer(MARIA, customer_payload())
+        points_api.script(MARIA, [Fault.slow(seconds)])
+        assert await self.post(private_message("/saldo")) == 200
+        async with asyncio.timeout(20):
+            await points_api.wait_for_request(MARIA)
+
+    async def stop(self, sig: signal.Signals = signal.SIGTERM) -> str:
+        """Send `sig`; return what the process logged once it has exited."""
+        self.process.send_signal(sig)
+        async with asyncio.timeout(30):
+            _, stderr = await self.process.communicate()
+        return stderr.decode()
+
+
 @asynccontextmanager
 async def webhook_process(
-    tmp_path: Path, bot_api: FakeBotApi, points_api: FakePointsApi, database_url: str, port: int
-) -> AsyncIterator[asyncio.subprocess.Process]:
-    """Start `python -m bot webhook` and wait until it has registered its webhook."""
+    tmp_path: Path, bot_api: FakeBotApi, points_api: FakePointsApi
+) -> AsyncIterator[WebProcess]:
+    """Start `python -m bot webhook` with Maria linked; wait until it registered its webhook."""
+    database_url = await linked_database(tmp_path)
+    port = free_port()
     env = cli_environment(
         {
             "TELEGRAM_BOT_TOKEN": bot_api.token,
@@ -83,21 +119,11 @@ async def webhook_process(
     try:
         async with asyncio.timeout(30):
             await bot_api.wait_for_call("setWebhook")
-        yield process
+        yield WebProcess(process, port)
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
-
-
-async def post_update(port: int, update: dict[str, object]) -> int:
-    async with aiohttp.ClientSession() as session:
-        response = await session.post(
-            f"http://127.0.0.1:{port}{webhook_path(WEBHOOK_SECRET)}",
-            json=update,
-            headers={SECRET_HEADER: WEBHOOK_SECRET},
-        )
-        return response.status
 
 
 async def until_logged(process: asyncio.subprocess.Process, text: str) -> None:
@@ -107,27 +133,14 @@ async def until_logged(process: asyncio.subprocess.Process, text: str) -> None:
             pass
 
 
-async def until_requested(points_api: FakePointsApi, customer_id: str) -> None:
-    async with asyncio.timeout(20):
-        await points_api.wait_for_request(customer_id)
-
-
 async def test_sigterm_while_an_update_waits_on_a_slow_points_api_still_sends_the_reply(
     bot_api: FakeBotApi, points_api: FakePointsApi, tmp_path: Path
 ) -> None:
-    points_api.set_customer(MARIA, customer_payload())
-    points_api.script(MARIA, [Fault.slow(1.0)])
-    database_url = await linked_database(tmp_path)
-    port = free_port()
+    async with webhook_process(tmp_path, bot_api, points_api) as web:
+        await web.saldo_waiting_on(points_api, 1.0)
+        stderr = await web.stop()
 
-    async with webhook_process(tmp_path, bot_api, points_api, database_url, port) as process:
-        assert await post_update(port, private_message("/saldo")) == 200
-        await until_requested(points_api, MARIA)
-        process.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(30):
-            _, stderr = await process.communicate()
-
-    assert process.returncode == 0, stderr.decode()
+    assert web.process.returncode == 0, stderr
     [reply] = bot_api.delivered_to(CUSTOMER_USER_ID)
     assert "1.234 pontos" in reply.text
 
@@ -135,16 +148,10 @@ async def test_sigterm_while_an_update_waits_on_a_slow_points_api_still_sends_th
 async def test_the_webhook_process_registers_its_url_secret_and_update_types(
     bot_api: FakeBotApi, points_api: FakePointsApi, tmp_path: Path
 ) -> None:
-    database_url = await linked_database(tmp_path)
+    async with webhook_process(tmp_path, bot_api, points_api) as web:
+        await web.stop()
 
-    async with webhook_process(
-        tmp_path, bot_api, points_api, database_url, free_port()
-    ) as process:
-        process.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(30):
-            await process.communicate()
-
-    assert process.returncode == 0
+    assert web.process.returncode == 0
     assert bot_api.webhook is not None
     assert bot_api.webhook["url"] == PUBLIC_URL + webhook_path(WEBHOOK_SECRET)
     assert bot_api.webhook["secret_token"] == WEBHOOK_SECRET
@@ -155,19 +162,13 @@ async def test_the_webhook_process_registers_its_url_secret_and_update_types(
 async def test_webhook_logs_where_it_listens_and_never_the_secret_or_token(
     bot_api: FakeBotApi, points_api: FakePointsApi, tmp_path: Path
 ) -> None:
-    database_url = await linked_database(tmp_path)
-    port = free_port()
-
-    async with webhook_process(tmp_path, bot_api, points_api, database_url, port) as process:
-        await post_update(port, private_message("/ajuda"))
+    async with webhook_process(tmp_path, bot_api, points_api) as web:
+        await web.post(private_message("/ajuda"))
         async with asyncio.timeout(20):
             await bot_api.wait_for_messages(1)
-        process.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(30):
-            _, raw = await process.communicate()
+        stderr = await web.stop()
 
-    stderr = raw.decode()
-    assert f"Listening on 0.0.0.0:{port}; channels: telegram" in stderr
+    assert f"Listening on 0.0.0.0:{web.port}; channels: telegram" in stderr
     assert WEBHOOK_SECRET not in stderr
     assert webhook_path(WEBHOOK_SECRET) not in stderr
     assert bot_api.token not in stderr
@@ -176,21 +177,13 @@ async def test_webhook_logs_where_it_listens_and_never_the_secret_or_token(
 async def test_a_second_sigint_exits_at_once_without_waiting_for_the_reply(
     bot_api: FakeBotApi, points_api: FakePointsApi, tmp_path: Path
 ) -> None:
-    points_api.set_customer(MARIA, customer_payload())
-    points_api.script(MARIA, [Fault.slow(3.0)])
-    database_url = await linked_database(tmp_path)
-    port = free_port()
+    async with webhook_process(tmp_path, bot_api, points_api) as web:
+        await web.saldo_waiting_on(points_api, 3.0)
+        web.process.send_signal(signal.SIGINT)
+        await until_logged(web.process, "SIGINT received")
+        await web.stop(signal.SIGINT)
 
-    async with webhook_process(tmp_path, bot_api, points_api, database_url, port) as process:
-        assert await post_update(port, private_message("/saldo")) == 200
-        await until_requested(points_api, MARIA)
-        process.send_signal(signal.SIGINT)
-        await until_logged(process, "SIGINT received")
-        process.send_signal(signal.SIGINT)
-        async with asyncio.timeout(30):
-            await process.communicate()
-
-    assert process.returncode == 130
+    assert web.process.returncode == 130
     assert bot_api.delivered_to(CUSTOMER_USER_ID) == []
 
 
@@ -226,14 +219,7 @@ async def test_clock_catches_up_a_missed_sweep_and_does_nothing_else(
 ) -> None:
     soon = datetime.now(UTC) + timedelta(days=3)
     points_api.set_customer(MARIA, customer_payload(PointsToExpire=[expiration_payload(80, soon)]))
-    settings = load_settings(
-        telegram_bot_token=bot_api.token,
-        telegram_api_base_url=bot_api.base_url,
-        bonifiq_base_url=points_api.base_url,
-        bonifiq_api_token=points_api.api_token,
-        bonifiq_api_key=points_api.api_key,
-        database_url=await linked_database(tmp_path),
-    )
+    settings = bot_settings(bot_api, points_api, await linked_database(tmp_path))
     stop = asyncio.Event()
     clock = asyncio.create_task(run_clock(settings, stop))
     try:

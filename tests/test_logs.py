@@ -136,8 +136,7 @@ async def test_a_failing_saldo_is_logged_with_its_update_user_and_command(
     stream = capture_logs()
     update = private_message("/saldo")
 
-    await web_bot.post(update)
-    await web_bot.settle()
+    await web_bot.deliver(update)
 
     warnings = [record for record in records(stream) if record["logger"] == "bot.bonifiq.client"]
     assert warnings
@@ -156,8 +155,7 @@ async def test_a_saldo_at_debug_level_logs_no_balance_cashback_or_e_mail(
     await link(store, MARIA)
     stream = capture_logs(level="DEBUG")
 
-    await web_bot.post(private_message("/saldo"))
-    await web_bot.settle()
+    await web_bot.deliver(private_message("/saldo"))
 
     output = stream.getvalue()
     assert output  # something was logged at DEBUG

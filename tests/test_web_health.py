@@ -43,8 +43,7 @@ async def test_healthz_reports_the_last_successful_points_request(
 ) -> None:
     points_api.set_customer(MARIA, customer_payload())
     await link(store, MARIA)
-    await web_bot.post(private_message("/saldo"))
-    await web_bot.settle()
+    await web_bot.deliver(private_message("/saldo"))
 
     body = await (await web_bot.client.get("/healthz")).json()
 
@@ -57,8 +56,7 @@ async def test_healthz_is_degraded_but_200_when_the_points_api_last_failed(
 ) -> None:
     points_api.script(MARIA, [Fault.http(503)] * 3)
     await link(store, MARIA)
-    await web_bot.post(private_message("/saldo"))
-    await web_bot.settle()
+    await web_bot.deliver(private_message("/saldo"))
 
     response = await web_bot.client.get("/healthz")
     body = await response.json()

@@ -34,8 +34,7 @@ async def test_a_saldo_is_counted_by_channel_command_and_outcome(
 ) -> None:
     points_api.set_customer(MARIA, customer_payload())
     await link(store, MARIA)
-    await web_bot.post(private_message("/saldo"))
-    await web_bot.settle()
+    await web_bot.deliver(private_message("/saldo"))
 
     samples = await scrape(web_bot)
 
@@ -49,10 +48,8 @@ async def test_a_saldo_counts_one_points_request_and_one_cache_miss(
 ) -> None:
     points_api.set_customer(MARIA, customer_payload())
     await link(store, MARIA)
-    await web_bot.post(private_message("/saldo"))
-    await web_bot.settle()
-    await web_bot.post(button_press("saldo"))
-    await web_bot.settle()
+    await web_bot.deliver(private_message("/saldo"))
+    await web_bot.deliver(button_press("saldo"))
 
     samples = await scrape(web_bot)
 

@@ -7,8 +7,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from bot.bootstrap import Services, build_sweeper, build_telegram, open_services
-from bot.channels.telegram import TelegramNotifier, register_command_menus
+from bot.bootstrap import Services, open_telegram_bot
+from bot.channels.telegram import register_command_menus
 from bot.config import Settings
 from bot.db.migrate import upgrade_to_head
 from bot.shutdown import stop_on_signals
@@ -28,15 +28,11 @@ async def run_webhook(
     assert settings.webhook_url is not None
     assert settings.webhook_secret is not None
     secret = settings.webhook_secret.get_secret_value()
-    stop = stop or asyncio.Event()
-    stop_on_signals(stop)
+    stop = stop_on_signals(stop)
     await upgrade_to_head(settings.database_url)
-    async with open_services(settings) as services:
-        application = build_telegram(settings, services, updater=False)
-        # No scheduled sweeps here (that is `clock`); /lembrar_agora still works.
-        sweeper = build_sweeper(settings, services, TelegramNotifier(application.bot))
-        application.bot_data.sweeper = sweeper
-        application.bot_data.admins = settings.admin_ids
+    # No scheduled sweeps here (that is `clock`); an admin's /lembrar_agora still works.
+    async with open_telegram_bot(settings, updater=False) as bot:
+        application, services = bot.application, bot.services
         app = create_web_app(
             services,
             telegram_application=application,
@@ -61,7 +57,7 @@ async def run_webhook(
                     await stop.wait()
                     logger.info("Stopping: no new updates; finishing the accepted ones")
             finally:
-                await sweeper.stop()
+                await bot.sweeper.stop()
                 await application.stop()
 
 
