@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
@@ -304,25 +304,32 @@ class FakeApis:
 
     async def serve(self, port_out: Connection) -> None:
         """Serve until `POST /_shutdown`, which answers the counters."""
-        stopping = asyncio.Event()
-
-        async def shutdown(_request: web.Request) -> web.Response:
-            asyncio.get_running_loop().call_soon(stopping.set)
-            return web.json_response({"points": self.points, "bot": self.bot})
-
         app = web.Application()
         app.router.add_get("/v1/pvt/Customer/{id}/points", self.customer_points)
         app.router.add_post("/bot{token}/{method}", self.bot_method)
-        app.router.add_post("/_shutdown", shutdown)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0, backlog=1024).start()
-        port_out.send(runner.addresses[0][1])
-        port_out.close()
-        try:
-            await stopping.wait()
-        finally:
-            await runner.cleanup()
+        await serve_until_shutdown(app, port_out, lambda: {"points": self.points, "bot": self.bot})
+
+
+async def serve_until_shutdown(
+    app: web.Application, port_out: Connection, counters: Callable[[], object]
+) -> None:
+    """Serve `app` on a free loopback port (sent through `port_out`) until `POST /_shutdown`."""
+    stopping = asyncio.Event()
+
+    async def shutdown(_request: web.Request) -> web.Response:
+        asyncio.get_running_loop().call_soon(stopping.set)
+        return web.json_response(counters())
+
+    app.router.add_post("/_shutdown", shutdown)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0, backlog=1024).start()
+    port_out.send(runner.addresses[0][1])
+    port_out.close()
+    try:
+        await stopping.wait()
+    finally:
+        await runner.cleanup()
 
 
 def fakes_process(options: Options, port_out: Connection) -> None:
@@ -331,11 +338,11 @@ def fakes_process(options: Options, port_out: Connection) -> None:
 
 
 @contextlib.contextmanager
-def fakes_server(options: Options) -> Iterator[int]:
-    """Run the fakes in their own process; yield their port (the sweep stops them)."""
+def child_server(target: Callable[[Any, Connection], None], options: Any) -> Iterator[int]:
+    """Run `target(options, port_out)` in its own process; yield the port it serves on."""
     context = multiprocessing.get_context("spawn")
     port_in, port_out = context.Pipe(duplex=False)
-    process = context.Process(target=fakes_process, args=(options, port_out), daemon=True)
+    process = context.Process(target=target, args=(options, port_out), daemon=True)
     process.start()
     port_out.close()
     try:
@@ -346,6 +353,11 @@ def fakes_server(options: Options) -> Iterator[int]:
         port_in.close()
         process.join(10)
         process.terminate()  # if it is still there
+
+
+def fakes_server(options: Options) -> contextlib.AbstractContextManager[int]:
+    """Run the fakes in their own process; yield their port (the sweep stops them)."""
+    return child_server(fakes_process, options)
 
 
 # --- wrappers around the sweep's ports (--breakdown) and users' traffic (--chat-writes) -----

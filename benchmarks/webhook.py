@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import itertools
 import json
-import multiprocessing
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +30,12 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from benchmarks.reminder_sweep import fresh_database, points_payload
+from benchmarks.reminder_sweep import (
+    child_server,
+    fresh_database,
+    points_payload,
+    serve_until_shutdown,
+)
 from bot.bootstrap import Services, open_services
 from bot.channels.telegram import BotApplication, build_application, handled_update_types
 from bot.config import Settings, load_settings
@@ -180,50 +183,17 @@ class Fakes:
 
     async def serve(self, port_out: Connection) -> None:
         """Serve until `POST /_shutdown`."""
-        stopping = asyncio.Event()
-
-        async def shutdown(_request: web.Request) -> web.Response:
-            asyncio.get_running_loop().call_soon(stopping.set)
-            return web.json_response({})
-
         app = web.Application()
         app.router.add_get("/v1/pvt/Customer/{id}/points", self.customer_points)
         app.router.add_post("/bot{token}/{method}", self.bot_method)
         app.router.add_post("/_push", self.push)
         app.router.add_post("/_poll", self.poll)
-        app.router.add_post("/_shutdown", shutdown)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0, backlog=1024).start()
-        port_out.send(runner.addresses[0][1])
-        port_out.close()
-        try:
-            await stopping.wait()
-        finally:
-            await runner.cleanup()
+        await serve_until_shutdown(app, port_out, dict)
 
 
 def fakes_process(options: Options, port_out: Connection) -> None:
     """Process entry point: serve the fakes, sending the port through `port_out`."""
     asyncio.run(Fakes(options).serve(port_out))
-
-
-@contextlib.contextmanager
-def fakes_server(options: Options) -> Iterator[int]:
-    """Run the fakes in their own process, so their CPU is not counted as the bot's."""
-    context = multiprocessing.get_context("spawn")
-    port_in, port_out = context.Pipe(duplex=False)
-    process = context.Process(target=fakes_process, args=(options, port_out), daemon=True)
-    process.start()
-    port_out.close()
-    try:
-        if not port_in.poll(60):
-            raise RuntimeError("the fakes did not start within 60 s")
-        yield int(port_in.recv())
-    finally:
-        port_in.close()
-        process.join(10)
-        process.terminate()
 
 
 # --- the bot, as `webhook` and `run` build it ----------------------------------------------
@@ -395,7 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.updates % options.users:
         parser().error("--updates must be a multiple of --users")
     setup_logging(options.log_level, [BOT_TOKEN, API_KEY, SECRET], log_format="text")
-    with fresh_database(options.database_url) as url, fakes_server(options) as port:
+    with fresh_database(options.database_url) as url, child_server(fakes_process, options) as port:
         phases = asyncio.run(run_phases(options, url, port))
     text, correct = report(options, phases)
     print(text, flush=True)
