@@ -19,6 +19,7 @@ from bot.bootstrap import (
     open_telegram_bot,
     utc_now,
 )
+from bot.channels.observed import stop_within
 from bot.channels.telegram import (
     BotApplication,
     TelegramNotifier,
@@ -35,7 +36,7 @@ from bot.demo import run_demo
 from bot.jobs.reminders import PlannedReminder
 from bot.logs import setup_logging
 from bot.progress import ProgressBar
-from bot.shutdown import stop_on_signals
+from bot.shutdown import GRACE_SECONDS, stop_on_signals
 from bot.web.serve import operations_endpoints, run_webhook
 
 logger = logging.getLogger("bot")
@@ -142,8 +143,7 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
             await stop.wait()
             logger.info("Stopping")
             await application.updater.stop()
-            await bot.sweeper.stop()
-            await application.stop()
+            await asyncio.gather(bot.sweeper.stop(), stop_within(application, GRACE_SECONDS))
 
 
 async def run_clock(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -165,8 +165,7 @@ async def run_clock(settings: Settings, stop: asyncio.Event | None = None) -> No
             )
             await stop.wait()
             logger.info("Stopping")
-            await bot.sweeper.stop()
-            await application.stop()
+            await asyncio.gather(bot.sweeper.stop(), stop_within(application, GRACE_SECONDS))
 
 
 async def schedule_daily_sweep(

@@ -11,6 +11,8 @@ import signal
 logger = logging.getLogger(__name__)
 
 INTERRUPTED_EXIT_CODE = 130
+GRACE_SECONDS = 8.0
+"""How long a stopping process lets accepted updates finish: platforms kill after about 10 s."""
 
 
 def stop_on_signals(stop: asyncio.Event | None = None) -> asyncio.Event:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -13,12 +15,14 @@ from bot.core import commands
 from bot.logs import log_context
 from bot.metrics import Metrics
 
-ERROR, OK = "error", "ok"
+logger = logging.getLogger(__name__)
+
+ERROR, OK, CANCELLED = "error", "ok", "cancelled"
 
 
 @dataclass
 class _Outcome:
-    failed: bool = False
+    result: str = OK
 
 
 class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
@@ -29,11 +33,16 @@ class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
         self.metrics = metrics
         self.channel = channel
         self._outcomes: dict[int, _Outcome] = {}
+        self._handling: set[asyncio.Task[None]] = set()
+        self._abandoned = False
 
     async def process_update(self, update: object) -> None:
         """Handle the update as usual, inside its log context, and count it."""
         if not isinstance(update, Update):
             await super().process_update(update)
+            return
+        if self._abandoned:
+            logger.warning("Update %s not handled: the process is stopping", update.update_id)
             return
         command = command_label(update, self.bot.username)
         user = update.effective_user
@@ -46,18 +55,51 @@ class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
                 user_id=user.id if user is not None else None,
                 command=command,
             ):
-                await super().process_update(update)
+                await self._handle(update, outcome)
         finally:
             del self._outcomes[update.update_id]
-            result = ERROR if outcome.failed else OK
             seconds = time.perf_counter() - started
-            self.metrics.update_handled(self.channel, command, result, seconds)
+            self.metrics.update_handled(self.channel, command, outcome.result, seconds)
+
+    async def _handle(self, update: Update, outcome: _Outcome) -> None:
+        # In a task of its own, so shutdown can cancel it without cancelling the caller
+        # (python-telegram-bot's update fetcher, which must go on to its stop signal).
+        task = asyncio.create_task(super().process_update(update))
+        self._handling.add(task)
+        task.add_done_callback(self._handling.discard)
+        try:
+            await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if not task.cancelled() or (current is not None and current.cancelling()):
+                raise
+            outcome.result = CANCELLED
+            logger.warning(
+                "Update %s cancelled: still running when the process stopped", update.update_id
+            )
 
     async def process_error(self, update: object | None, error: Exception, *args: Any) -> bool:
         """Mark the update as failed, then let the error handlers log it."""
         if isinstance(update, Update) and update.update_id in self._outcomes:
-            self._outcomes[update.update_id].failed = True
+            self._outcomes[update.update_id].result = ERROR
         return await super().process_error(update, error, *args)
+
+    def abandon_updates(self) -> None:
+        """Cancel the updates being handled, and handle none from now on."""
+        self._abandoned = True
+        for task in self._handling:
+            task.cancel()
+
+
+async def stop_within(
+    application: Application[Any, Any, Any, Any, Any, Any], grace: float
+) -> None:
+    """Stop the application; updates still being handled after `grace` seconds are cancelled."""
+    stopping = asyncio.create_task(application.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=grace)
+    if not done and isinstance(application, ObservedApplication):
+        application.abandon_updates()
+    await stopping
 
 
 def command_label(update: Update, bot_username: str | None) -> str:

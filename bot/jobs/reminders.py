@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from bot.bonifiq.errors import BonifiqAuthError, BonifiqError, CustomerNotFoundError
 from bot.bonifiq.models import CustomerPoints
@@ -132,7 +133,7 @@ class ReminderSweep:
                 if self._stopping.is_set():
                     continue  # drain, so the producer is never stuck on a full queue
                 summary.customers += 1
-                customer = await self._fetch(target.customer_id, summary)
+                customer = await self._unless_stopped(self._fetch(target.customer_id, summary))
                 if customer is not None and due_expirations(
                     customer, now, self.timezone, self.thresholds
                 ):
@@ -167,6 +168,23 @@ class ReminderSweep:
         except BaseExceptionGroup as failures:
             raise _unwrap(failures) from None
         return summary, planned
+
+    async def _unless_stopped(
+        self, fetching: Coroutine[Any, Any, CustomerPoints | None]
+    ) -> CustomerPoints | None:
+        """Await a fetch, but give it up (it changes nothing) when the sweep is told to stop."""
+        task = asyncio.ensure_future(fetching)
+        stopped = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not task.done():
+                task.cancel()
+                await asyncio.wait({task})  # returns once the cancellation has run
+                return None
+            return task.result()
+        finally:
+            stopped.cancel()
+            task.cancel()  # a no-op when it is done
 
     async def _fetch(self, customer_id: str, summary: SweepSummary) -> CustomerPoints | None:
         """Fetch one customer; failures are counted, except refused credentials, which stop all."""

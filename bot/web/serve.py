@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.bootstrap import Services, open_telegram_bot
+from bot.channels.observed import stop_within
 from bot.channels.telegram import register_command_menus
 from bot.config import Settings
 from bot.db.migrate import upgrade_to_head
@@ -57,8 +58,8 @@ async def run_webhook(
                     await stop.wait()
                     logger.info("Stopping: no new updates; finishing the accepted ones")
             finally:
-                await bot.sweeper.stop()
-                await application.stop()
+                # Accepted updates had their grace period in `serving`'s clean-up.
+                await asyncio.gather(bot.sweeper.stop(), stop_within(application, 1.0))
 
 
 @asynccontextmanager

@@ -13,6 +13,7 @@ from aiohttp import web
 from telegram import Update
 
 from bot.channels.telegram import BotApplication, handled_update_types
+from bot.shutdown import GRACE_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -20,8 +21,6 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 MAX_BODY_BYTES = 1024 * 1024
 """Telegram's updates are a few kilobytes; anything near this is not an update."""
 MAX_IN_FLIGHT = 256
-SHUTDOWN_GRACE_SECONDS = 8.0
-"""How long a stopping process lets accepted updates finish, within a platform's 10 s."""
 
 
 def webhook_path(secret: str) -> str:
@@ -66,7 +65,7 @@ class UpdateIntake:
         while self._tasks:
             await asyncio.wait(set(self._tasks))
 
-    async def drain(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
+    async def drain(self, grace: float = GRACE_SECONDS) -> None:
         """Refuse new updates and wait up to `grace` seconds for the accepted ones."""
         self.closing = True
         if not self._tasks:
