@@ -9,7 +9,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.models import LedgerKey, ReminderChat, ReminderTarget, UserProfile
+from bot.core.models import LedgerKey, ReminderChat, ReminderTarget, TargetPage, UserProfile
 from bot.db.store import SqlStore
 from bot.db.tables import ChatUserRow, ReminderLedgerRow, ReminderSweepRow
 from tests.fixtures.database import table_snapshot
@@ -56,11 +56,17 @@ async def _chat_user_id(engine: AsyncEngine, user_id: int, channel: str = "teleg
     return chat_user_id
 
 
+async def _page(
+    store: SqlStore, after: str | None = None, limit: int = 100, channel: str = "telegram"
+) -> TargetPage:
+    async with store.unit_of_work() as uow:
+        return await uow.reminders.targets(channel, after, limit)
+
+
 async def _targets(
     store: SqlStore, after: str | None = None, limit: int = 100, channel: str = "telegram"
 ) -> list[ReminderTarget]:
-    async with store.unit_of_work() as uow:
-        return await uow.reminders.targets(channel, after, limit)
+    return list((await _page(store, after, limit, channel)).targets)
 
 
 async def _customer_ids(store: SqlStore, after: str | None = None, limit: int = 100) -> list[str]:
@@ -254,12 +260,42 @@ async def test_paging_through_targets_returns_every_customer_exactly_once(
 
     pages: list[list[str]] = []
     after: str | None = None
-    while page := await _customer_ids(store, after=after, limit=3):
-        pages.append(page)
-        after = page[-1]
+    while True:
+        page = await _page(store, after=after, limit=3)
+        pages.append([target.customer_id for target in page.targets])
+        if page.next_after is None:
+            break
+        after = page.next_after
 
     assert [len(page) for page in pages] == [3, 3, 1]
     assert [customer for page in pages for customer in page] == customer_ids
+
+
+async def test_a_page_leaves_out_customers_without_a_chat_to_remind_but_goes_past_them(
+    store: SqlStore,
+) -> None:
+    await _linked(store, MARIA, "c1@loja")
+    await _linked(store, JOAO, "c2@loja")
+    await _linked(store, ANA, "c3@loja")
+    await _set_reachable(store, MARIA, False)
+    await _set_reachable(store, JOAO, False)
+
+    first = await _page(store, limit=2)
+    second = await _page(store, after=first.next_after, limit=2)
+
+    assert (first.targets, first.next_after) == ((), "c2@loja")
+    assert [target.customer_id for target in second.targets] == ["c3@loja"]
+    assert second.next_after is None
+
+
+async def test_the_last_full_page_is_followed_by_an_empty_one(store: SqlStore) -> None:
+    await _linked(store, MARIA, "c1@loja")
+
+    first = await _page(store, limit=1)
+    second = await _page(store, after=first.next_after, limit=1)
+
+    assert first.next_after == "c1@loja"
+    assert second == TargetPage((), None)
 
 
 async def test_targets_with_a_limit_below_one_is_empty(store: SqlStore) -> None:

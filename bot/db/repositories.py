@@ -16,6 +16,7 @@ from bot.core.models import (
     Link,
     ReminderChat,
     ReminderTarget,
+    TargetPage,
     UserProfile,
 )
 from bot.db.tables import (
@@ -226,29 +227,39 @@ class SqlReminderRepository:
         count: int = await self._session.scalar(statement.where(_qualifying(channel))) or 0
         return count
 
-    async def targets(self, channel: str, after: str | None, limit: int) -> list[ReminderTarget]:
-        """Return up to `limit` customers (ordered by id, after `after`) with their chats.
+    async def targets(self, channel: str, after: str | None, limit: int) -> TargetPage:
+        """Look at up to `limit` linked customers (by id, after `after`); return those with chats.
 
-        A chat qualifies when its link is active with reminders on, the chat is not blocked
-        and the bot has a private chat with the user. One query: the page of customer ids
-        is a subquery, so a link changed meanwhile cannot leave a customer without chats.
+        Two plain queries instead of one with a subquery: a page of customer ids by keyset
+        pagination on `ix_links_customer_id_reminders`, then the chats of exactly that id
+        range. Neither depends on planner statistics, so a page costs the same on tables
+        that were never analyzed (right after a bulk import) as on analyzed ones.
         """
         if limit <= 0:
-            return []
+            return TargetPage((), None)
         page = (
             select(LinkRow.customer_id)
-            .join(ChatUserRow, LinkRow.chat_user_id == ChatUserRow.id)
-            .where(_qualifying(channel))
+            .where(
+                LinkRow.unlinked_at.is_(None),
+                # Rendered as the predicate of ix_links_customer_id_reminders on each backend.
+                LinkRow.reminders_enabled,
+            )
             .distinct()
             .order_by(LinkRow.customer_id)
             .limit(limit)
         )
         if after is not None:
             page = page.where(LinkRow.customer_id > after)
+        customer_ids = list(await self._session.scalars(page))
+        if not customer_ids:
+            return TargetPage((), None)
         statement = (
             select(LinkRow.customer_id, ChatUserRow.id, ChatUserRow.user_id, ChatUserRow.chat_id)
             .join(ChatUserRow, LinkRow.chat_user_id == ChatUserRow.id)
-            .where(_qualifying(channel), LinkRow.customer_id.in_(page.scalar_subquery()))
+            .where(
+                _qualifying(channel),
+                LinkRow.customer_id.between(customer_ids[0], customer_ids[-1]),
+            )
             .order_by(LinkRow.customer_id, ChatUserRow.id)
         )
         chats: dict[str, list[ReminderChat]] = {}
@@ -259,9 +270,10 @@ class SqlReminderRepository:
                 ReminderChat(chat_user_id=chat_user_id, user_id=user_id, chat_id=chat_id)
             )
         # Dicts keep insertion order, which is the query's customer id order.
-        return [
+        targets = tuple(
             ReminderTarget(customer_id=key, chats=tuple(value)) for key, value in chats.items()
-        ]
+        )
+        return TargetPage(targets, customer_ids[-1] if len(customer_ids) == limit else None)
 
     async def claim(self, chat_user_id: int) -> bool:
         """Try to own this chat's reminders until the unit of work ends; False if taken.
