@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from bot.bonifiq.errors import BonifiqAuthError, BonifiqError, CustomerNotFoundError
 from bot.bonifiq.models import CustomerPoints
+from bot.core import limits
 from bot.core.models import ReminderChat, ReminderTarget
 from bot.core.ports import DeliveryError, Notifier, PointsGateway, RecipientBlockedError, Store
 from bot.core.reminders import (
@@ -21,6 +22,7 @@ from bot.core.reminders import (
     reminder,
 )
 from bot.core.texts import Catalogue
+from bot.failures import describe
 
 logger = logging.getLogger(__name__)
 
@@ -102,11 +104,11 @@ class ReminderSweep:
             while True:
                 async with self.store.unit_of_work(writes=False) as uow:
                     page = await uow.reminders.targets(channel, after, self.batch_size)
-                for target in page:
+                for target in page.targets:
                     await targets.put(target)
-                if len(page) < self.batch_size:
+                if page.next_after is None:
                     break
-                after = page[-1].customer_id
+                after = page.next_after
             for _ in range(self.concurrency):
                 await targets.put(_DONE)
 
@@ -114,12 +116,7 @@ class ReminderSweep:
             nonlocal done
             while (target := await targets.get()) is not _DONE:
                 summary.customers += 1
-                customer = await self._fetch(target.customer_id, summary)
-                if customer is not None and due_expirations(
-                    customer, now, self.timezone, self.thresholds
-                ):
-                    for chat in target.chats:
-                        await jobs.put(_Job(chat, customer))
+                await self._queue_due(target, now, summary, jobs)
                 done += 1
                 if progress is not None:
                     progress(done, max(total, done))
@@ -133,10 +130,14 @@ class ReminderSweep:
 
         async def send() -> None:
             while (job := await jobs.get()) is not _DONE:
-                if dry_run:
-                    await self._plan_one(job, now, planned)
-                else:
-                    await self._remind_one(job, now, summary)
+                try:
+                    if dry_run:
+                        await self._plan_one(job, now, planned)
+                    else:
+                        await self._remind_one(job, now, summary)
+                except Exception as exc:  # one chat's failure must not stop the others
+                    summary.failed += 1
+                    logger.error("Reminder to user %s failed: %s", job.chat.user_id, describe(exc))
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -147,6 +148,27 @@ class ReminderSweep:
         except BaseExceptionGroup as failures:
             raise _unwrap(failures) from None
         return summary, planned
+
+    async def _queue_due(
+        self,
+        target: ReminderTarget,
+        now: datetime,
+        summary: SweepSummary,
+        jobs: asyncio.Queue[_Job | None],
+    ) -> None:
+        """Fetch one customer and queue a job per chat when anything is due."""
+        try:
+            customer = await self._fetch(target.customer_id, summary)
+            if customer is not None and due_expirations(
+                customer, now, self.timezone, self.thresholds
+            ):
+                for chat in target.chats:
+                    await jobs.put(_Job(chat, customer))
+        except SweepAbortedError:
+            raise
+        except Exception as exc:  # one customer's data must not stop everyone's reminders
+            summary.failed += 1
+            logger.error("Reminder sweep: a customer failed: %s", describe(exc))
 
     async def _fetch(self, customer_id: str, summary: SweepSummary) -> CustomerPoints | None:
         """Fetch one customer; failures are counted, except refused credentials, which stop all."""
@@ -182,10 +204,12 @@ class ReminderSweep:
             due = due_expirations(customer, now, self.timezone, self.thresholds, sent)
             if not due:
                 return
+            message = limits.fit(
+                reminder(customer, due, self.timezone, self.texts),
+                limits.for_channel(self.notifier.channel),
+            )
             try:
-                await self.notifier.send(
-                    chat.chat_id, reminder(customer, due, self.timezone, self.texts)
-                )
+                await self.notifier.send(chat.chat_id, message)
             except RecipientBlockedError:
                 summary.blocked += 1
                 await self._mark_blocked(chat, now)
@@ -199,10 +223,12 @@ class ReminderSweep:
                 async with self.store.unit_of_work() as uow:
                     await uow.reminders.record(chat.chat_user_id, customer.customer_id, keys, now)
                     await uow.commit()
-            except Exception:
+            except Exception as exc:
                 # Delivered but not recorded: the next sweep repeats it; never stop the sweep.
                 summary.failed += 1
-                logger.exception("Reminder to user %s sent but not recorded", chat.user_id)
+                logger.error(
+                    "Reminder to user %s sent but not recorded: %s", chat.user_id, describe(exc)
+                )
                 return
             summary.sent += 1
 
