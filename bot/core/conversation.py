@@ -15,7 +15,7 @@ from bot.bonifiq.errors import (
     CustomerNotFoundError,
 )
 from bot.bonifiq.models import MAX_CUSTOMER_ID_LENGTH, CustomerPoints
-from bot.core import arguments, commands, views
+from bot.core import arguments, commands, limits, views
 from bot.core import format as fmt
 from bot.core.commands import Command, NotForThisBot
 from bot.core.messages import Button, Incoming, Reply
@@ -23,8 +23,12 @@ from bot.core.models import AuditEntry, ChatUser, Link, UserProfile
 from bot.core.ports import PointsGateway, Store, Sweeper
 from bot.core.reminders import SweepAbortedError, SweepBusyError, sweep_report
 from bot.core.texts import Catalogue, Html, escape
+from bot.failures import describe
 
 logger = logging.getLogger(__name__)
+
+ECHO_LIMIT = 32
+"""Characters of a malformed argument quoted back to the admin who typed it."""
 
 Handler = Callable[[Incoming, Command, datetime], Awaitable[list[Reply]]]
 
@@ -48,6 +52,11 @@ class Conversation:
     sweeper: Sweeper | None = None
 
     async def handle(self, incoming: Incoming, now: datetime) -> list[Reply]:
+        """Answer one user action within the channel's limits; never raises."""
+        channel_limits = limits.for_channel(incoming.user.channel)
+        return [limits.fit(reply, channel_limits) for reply in await self._answer(incoming, now)]
+
+    async def _answer(self, incoming: Incoming, now: datetime) -> list[Reply]:
         """Answer one user action; never raises, so every channel fails the same way."""
         try:
             command = self._command(incoming)
@@ -63,9 +72,13 @@ class Conversation:
             if command is None:
                 return [self._reply("unknown", buttons=self._help_button())]
             return await self._handlers()[command.name](incoming, command, now)
-        except Exception:
-            logger.exception(
-                "Failed to answer %s user %s", incoming.user.channel, incoming.user.user_id
+        except Exception as exc:
+            # Not logger.exception: a traceback's messages may quote personal data.
+            logger.error(
+                "Failed to answer %s user %s: %s",
+                incoming.user.channel,
+                incoming.user.user_id,
+                describe(exc),
             )
             return [self._reply("internal_error")]
 
@@ -114,7 +127,8 @@ class Conversation:
             deep_link = Command(command.args)
             return await self._handlers()[deep_link.name](incoming, deep_link, now)
         link = await self._active_link(incoming.user.channel, incoming.user.user_id)
-        name = incoming.user.first_name or self.texts.text("name.fallback")
+        first_name = fmt.shorten(incoming.user.first_name or "", views.NAME_LIMIT)
+        name = first_name or self.texts.text("name.fallback")
         if link is not None:
             return [
                 self._reply(
@@ -301,7 +315,8 @@ class Conversation:
             await uow.commit()
         logger.info("Admin %s linked user %s (checked=%s)", admin, target, checked is not None)
 
-        name = f" ({checked.name})" if checked is not None and checked.name else ""
+        shown = views.customer_name(checked) if checked is not None else None
+        name = f" ({shown})" if shown else ""
         lines = [
             self.texts.text("admin.link_done", user_id=target, customer_id=customer_id, name=name)
         ]
@@ -320,7 +335,7 @@ class Conversation:
             return self._reply("admin.usage_link")
         target = arguments.parse_user_id(raw_user)
         if target is None:
-            return self._reply("admin.bad_user_id", value=raw_user)
+            return self._reply("admin.bad_user_id", value=fmt.shorten(raw_user, ECHO_LIMIT))
         customer_id = raw_customer.strip()
         if not arguments.valid_customer_id(customer_id):
             return self._reply("admin.bad_customer_id", max=MAX_CUSTOMER_ID_LENGTH)
@@ -333,7 +348,7 @@ class Conversation:
             return refusal
         target = arguments.parse_user_id(command.args)
         if target is None:
-            return [self._reply("admin.bad_user_id", value=command.args)]
+            return [self._reply("admin.bad_user_id", value=fmt.shorten(command.args, ECHO_LIMIT))]
         admin, channel = incoming.user.user_id, incoming.user.channel
         async with self.store.unit_of_work() as uow:
             ended = await uow.links.unlink(channel, target, admin, now)
@@ -358,7 +373,7 @@ class Conversation:
             return [self._reply("admin.usage_whois")]
         target = arguments.parse_user_id(command.args)
         if target is None:
-            return [self._reply("admin.bad_user_id", value=command.args)]
+            return [self._reply("admin.bad_user_id", value=fmt.shorten(command.args, ECHO_LIMIT))]
         admin, channel = incoming.user.user_id, incoming.user.channel
         async with self.store.unit_of_work() as uow:
             link = await uow.links.active(channel, target)
