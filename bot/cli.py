@@ -10,12 +10,12 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 
 from bot.bonifiq.errors import BonifiqError
 from bot.bootstrap import Services, build_sweeper, open_services, utc_now
 from bot.channels.telegram import (
+    ALLOWED_UPDATES,
     BotApplication,
     TelegramNotifier,
     build_application,
@@ -134,7 +134,7 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
                 schedule_reminders(application, at, zone, catch_up=missed)
             await application.start()
             assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            await application.updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
             logger.info("Bot @%s is serving by long polling", application.bot.username)
             await stop.wait()
             logger.info("Stopping")
