@@ -87,6 +87,7 @@ class Options:
     batch_size: int | None
     chat_writes: float
     database_url: str | None
+    no_analyze: bool
     breakdown: bool
     log_level: str
 
@@ -112,16 +113,23 @@ def is_due(index: int, fraction: Fraction) -> bool:
     return math.floor((index + 1) * fraction) > math.floor(index * fraction)
 
 
-def populate_process(url: str, customers: int) -> None:
+def populate_process(url: str, customers: int, analyze: bool) -> None:
     """Process entry point: migrate, then bulk-insert chat users each linked to a customer."""
-    asyncio.run(populate(url, customers))
+    asyncio.run(populate(url, customers, analyze=analyze))
 
 
-async def populate(url: str, customers: int) -> None:
+async def populate(url: str, customers: int, *, analyze: bool = True) -> None:
     await upgrade_to_head(url)
     engine = create_engine(url)
     now = datetime.now(UTC)
     try:
+        if engine.dialect.name == "postgresql" and not analyze:
+            # A bulk import right before the sweep: no statistics, and none coming meanwhile.
+            async with engine.begin() as connection:
+                for table in (ChatUserRow.__tablename__, LinkRow.__tablename__):
+                    await connection.execute(
+                        text(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+                    )
         for start in range(0, customers, POPULATION_BATCH):
             indexes = range(start, min(customers, start + POPULATION_BATCH))
             users = [
@@ -149,7 +157,7 @@ async def populate(url: str, customers: int) -> None:
             async with engine.begin() as connection:
                 await connection.execute(insert(ChatUserRow), users)
                 await connection.execute(insert(LinkRow), links)
-        if engine.dialect.name == "postgresql":  # (nothing inserts chat users after this)
+        if engine.dialect.name == "postgresql" and analyze:  # nothing inserts users after this
             async with engine.begin() as connection:
                 await connection.execute(text("ANALYZE"))  # do not wait for autovacuum
     finally:
@@ -523,7 +531,7 @@ def run_once(options: Options) -> Result:
         print(f"loading {options.customers:,} linked customers ...", file=sys.stderr, flush=True)
         started = time.monotonic()
         loader = multiprocessing.get_context("spawn").Process(
-            target=populate_process, args=(url, options.customers)
+            target=populate_process, args=(url, options.customers, not options.no_analyze)
         )
         loader.start()
         loader.join()
@@ -586,6 +594,8 @@ def report(options: Options, result: Result) -> str:
     ]
     if options.batch_size is not None:
         lines.append(f"not as shipped:    ReminderSweep.batch_size={options.batch_size}")
+    if options.no_analyze and result.backend == "postgresql":
+        lines.append("statistics:        none (tables never analyzed, autovacuum off on them)")
     if result.breakdown:
         lines += ["breakdown:", *result.breakdown]
     return "\n".join(lines)
@@ -638,6 +648,7 @@ def parser() -> argparse.ArgumentParser:
     add("--batch-size", type=int, help="ReminderSweep.batch_size (not a setting; default 500)")
     add("--chat-writes", type=float, default=0.0, metavar="PER_SECOND", help="users' writes")
     add("--database-url", help="a PostgreSQL server (default: a temporary SQLite file)")
+    add("--no-analyze", action="store_true", help="PostgreSQL: sweep tables never analyzed")
     add("--memory-check", action="store_true", help="run N/5 and N and compare peak RSS")
     add("--breakdown", action="store_true", help="time the sweep's calls through its ports")
     add("--log-level", default="WARNING", help="the bot's LOG_LEVEL (default WARNING)")
