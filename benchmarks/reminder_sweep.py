@@ -53,9 +53,11 @@ from bot.core.messages import Reply
 from bot.core.models import UserProfile
 from bot.core.ports import Notifier, PointsGateway, Store, UnitOfWork
 from bot.core.reminders import SweepSummary
-from bot.db.engine import async_url, create_engine
+from bot.db.engine import async_url, create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
+from bot.db.store import SqlStore
 from bot.db.tables import ChatUserRow, LinkRow
+from bot.jobs.reminders import BATCH_SIZE
 from bot.logs import setup_logging
 
 BOT_TOKEN = "4242424242:benchmark-bot-token"
@@ -601,6 +603,51 @@ def report(options: Options, result: Result) -> str:
     return "\n".join(lines)
 
 
+def page_check(options: Options) -> int:
+    """Time every page of the sweep's target query, on tables never analyzed and analyzed."""
+    batch = options.batch_size or BATCH_SIZE
+    medians: dict[bool, float] = {}
+    for analyze in (False, True):
+        with fresh_database(options.database_url) as url:
+            loader = multiprocessing.get_context("spawn").Process(
+                target=populate_process, args=(url, options.customers, analyze)
+            )
+            loader.start()
+            loader.join()
+            if loader.exitcode != 0:
+                raise SystemExit(f"loading the population failed (exit code {loader.exitcode})")
+            took = asyncio.run(time_pages(url, batch))
+        ms = sorted(value * 1000 for value in took)
+        medians[analyze] = statistics.median(ms)
+        label = "analyzed      " if analyze else "never analyzed"
+        print(
+            f"{label}: {len(ms)} pages of {batch}, median {medians[analyze]:.2f} ms,"
+            f" p99 {ms[int(len(ms) * 0.99)]:.2f}, max {ms[-1]:.2f}, all {sum(ms) / 1000:.2f} s",
+            flush=True,
+        )
+    print(f"never analyzed / analyzed, median page: {medians[False] / medians[True]:.2f}")
+    return 0
+
+
+async def time_pages(url: str, batch: int) -> list[float]:
+    """Page through every target as the sweep does; return each page's seconds."""
+    engine = create_engine(url)
+    store = SqlStore(create_session_factory(engine))
+    took: list[float] = []
+    after: str | None = None
+    try:
+        while True:
+            started = time.perf_counter()
+            async with store.unit_of_work(writes=False) as uow:
+                page = await uow.reminders.targets(CHANNEL, after, batch)
+            took.append(time.perf_counter() - started)
+            if page.next_after is None:
+                return took
+            after = page.next_after
+    finally:
+        await engine.dispose()
+
+
 def memory_check(customers: int, arguments: list[str]) -> int:
     """Run N/5 and N, each in its own process, and compare their peak RSS."""
     peaks: list[tuple[int, float]] = []
@@ -650,6 +697,7 @@ def parser() -> argparse.ArgumentParser:
     add("--database-url", help="a PostgreSQL server (default: a temporary SQLite file)")
     add("--no-analyze", action="store_true", help="PostgreSQL: sweep tables never analyzed")
     add("--memory-check", action="store_true", help="run N/5 and N and compare peak RSS")
+    add("--pages", action="store_true", help="time the sweep's page queries, stats or none")
     add("--breakdown", action="store_true", help="time the sweep's calls through its ports")
     add("--log-level", default="WARNING", help="the bot's LOG_LEVEL (default WARNING)")
     return parser
@@ -672,6 +720,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.memory_check:
         rest = [argument for argument in arguments if argument != "--memory-check"]
         return memory_check(options.customers, rest)
+    if args.pages:
+        return page_check(options)
     logging.captureWarnings(True)
     result = run_once(options)
     print(report(options, result), flush=True)

@@ -26,6 +26,9 @@ from bot.failures import describe
 
 logger = logging.getLogger(__name__)
 
+BATCH_SIZE = 500
+"""Linked customers read from the database at once."""
+
 Progress = Callable[[int, int], None]
 """Called with (customers done, customers in all) as the sweep goes."""
 
@@ -62,7 +65,7 @@ class ReminderSweep:
     """Customers fetched from the points API at once."""
     senders: int = 1
     """Messages in flight at once; after a crash at most this many may be sent again."""
-    batch_size: int = 500
+    batch_size: int = BATCH_SIZE
     _running: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     async def sweep(self, now: datetime, progress: Progress | None = None) -> SweepSummary:
