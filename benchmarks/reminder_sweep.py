@@ -53,9 +53,11 @@ from bot.core.messages import Reply
 from bot.core.models import UserProfile
 from bot.core.ports import Notifier, PointsGateway, Store, UnitOfWork
 from bot.core.reminders import SweepSummary
-from bot.db.engine import async_url, create_engine
+from bot.db.engine import async_url, create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
+from bot.db.store import SqlStore
 from bot.db.tables import ChatUserRow, LinkRow
+from bot.jobs.reminders import BATCH_SIZE
 from bot.logs import setup_logging
 
 BOT_TOKEN = "4242424242:benchmark-bot-token"
@@ -87,6 +89,7 @@ class Options:
     batch_size: int | None
     chat_writes: float
     database_url: str | None
+    no_analyze: bool
     breakdown: bool
     log_level: str
 
@@ -112,16 +115,23 @@ def is_due(index: int, fraction: Fraction) -> bool:
     return math.floor((index + 1) * fraction) > math.floor(index * fraction)
 
 
-def populate_process(url: str, customers: int) -> None:
+def populate_process(url: str, customers: int, analyze: bool) -> None:
     """Process entry point: migrate, then bulk-insert chat users each linked to a customer."""
-    asyncio.run(populate(url, customers))
+    asyncio.run(populate(url, customers, analyze=analyze))
 
 
-async def populate(url: str, customers: int) -> None:
+async def populate(url: str, customers: int, *, analyze: bool = True) -> None:
     await upgrade_to_head(url)
     engine = create_engine(url)
     now = datetime.now(UTC)
     try:
+        if engine.dialect.name == "postgresql" and not analyze:
+            # A bulk import right before the sweep: no statistics, and none coming meanwhile.
+            async with engine.begin() as connection:
+                for table in (ChatUserRow.__tablename__, LinkRow.__tablename__):
+                    await connection.execute(
+                        text(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+                    )
         for start in range(0, customers, POPULATION_BATCH):
             indexes = range(start, min(customers, start + POPULATION_BATCH))
             users = [
@@ -149,7 +159,7 @@ async def populate(url: str, customers: int) -> None:
             async with engine.begin() as connection:
                 await connection.execute(insert(ChatUserRow), users)
                 await connection.execute(insert(LinkRow), links)
-        if engine.dialect.name == "postgresql":  # (nothing inserts chat users after this)
+        if engine.dialect.name == "postgresql" and analyze:  # nothing inserts users after this
             async with engine.begin() as connection:
                 await connection.execute(text("ANALYZE"))  # do not wait for autovacuum
     finally:
@@ -535,7 +545,7 @@ def run_once(options: Options) -> Result:
         print(f"loading {options.customers:,} linked customers ...", file=sys.stderr, flush=True)
         started = time.monotonic()
         loader = multiprocessing.get_context("spawn").Process(
-            target=populate_process, args=(url, options.customers)
+            target=populate_process, args=(url, options.customers, not options.no_analyze)
         )
         loader.start()
         loader.join()
@@ -598,9 +608,56 @@ def report(options: Options, result: Result) -> str:
     ]
     if options.batch_size is not None:
         lines.append(f"not as shipped:    ReminderSweep.batch_size={options.batch_size}")
+    if options.no_analyze and result.backend == "postgresql":
+        lines.append("statistics:        none (tables never analyzed, autovacuum off on them)")
     if result.breakdown:
         lines += ["breakdown:", *result.breakdown]
     return "\n".join(lines)
+
+
+def page_check(options: Options) -> int:
+    """Time every page of the sweep's target query, on tables never analyzed and analyzed."""
+    batch = options.batch_size or BATCH_SIZE
+    medians: dict[bool, float] = {}
+    for analyze in (False, True):
+        with fresh_database(options.database_url) as url:
+            loader = multiprocessing.get_context("spawn").Process(
+                target=populate_process, args=(url, options.customers, analyze)
+            )
+            loader.start()
+            loader.join()
+            if loader.exitcode != 0:
+                raise SystemExit(f"loading the population failed (exit code {loader.exitcode})")
+            took = asyncio.run(time_pages(url, batch))
+        ms = sorted(value * 1000 for value in took)
+        medians[analyze] = statistics.median(ms)
+        label = "analyzed      " if analyze else "never analyzed"
+        print(
+            f"{label}: {len(ms)} pages of {batch}, median {medians[analyze]:.2f} ms,"
+            f" p99 {ms[int(len(ms) * 0.99)]:.2f}, max {ms[-1]:.2f}, all {sum(ms) / 1000:.2f} s",
+            flush=True,
+        )
+    print(f"never analyzed / analyzed, median page: {medians[False] / medians[True]:.2f}")
+    return 0
+
+
+async def time_pages(url: str, batch: int) -> list[float]:
+    """Page through every target as the sweep does; return each page's seconds."""
+    engine = create_engine(url)
+    store = SqlStore(create_session_factory(engine))
+    took: list[float] = []
+    after: str | None = None
+    try:
+        while True:
+            started = time.perf_counter()
+            async with store.unit_of_work(writes=False) as uow:
+                page = await uow.reminders.targets(CHANNEL, after, batch)
+            took.append(time.perf_counter() - started)
+            if page.next_after is None:
+                return took
+            after = page.next_after
+    finally:
+        await engine.dispose()
 
 
 def memory_check(customers: int, arguments: list[str]) -> int:
@@ -650,7 +707,9 @@ def parser() -> argparse.ArgumentParser:
     add("--batch-size", type=int, help="ReminderSweep.batch_size (not a setting; default 500)")
     add("--chat-writes", type=float, default=0.0, metavar="PER_SECOND", help="users' writes")
     add("--database-url", help="a PostgreSQL server (default: a temporary SQLite file)")
+    add("--no-analyze", action="store_true", help="PostgreSQL: sweep tables never analyzed")
     add("--memory-check", action="store_true", help="run N/5 and N and compare peak RSS")
+    add("--pages", action="store_true", help="time the sweep's page queries, stats or none")
     add("--breakdown", action="store_true", help="time the sweep's calls through its ports")
     add("--log-level", default="WARNING", help="the bot's LOG_LEVEL (default WARNING)")
     return parser
@@ -673,6 +732,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.memory_check:
         rest = [argument for argument in arguments if argument != "--memory-check"]
         return memory_check(options.customers, rest)
+    if args.pages:
+        return page_check(options)
     logging.captureWarnings(True)
     result = run_once(options)
     print(report(options, result), flush=True)

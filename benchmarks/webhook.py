@@ -37,7 +37,7 @@ from benchmarks.reminder_sweep import (
     serve_until_shutdown,
 )
 from bot.bootstrap import Services, open_services
-from bot.channels.telegram import BotApplication, build_application, handled_update_types
+from bot.channels.telegram import ALLOWED_UPDATES, BotApplication, build_application
 from bot.config import Settings, load_settings
 from bot.core.models import UserProfile
 from bot.db.migrate import upgrade_to_head
@@ -295,7 +295,7 @@ async def polling_phase(options: Options, url: str, port: int, phases: list[Phas
             await application.start()
             assert application.updater is not None
             await application.updater.start_polling(
-                poll_interval=0, timeout=1, allowed_updates=handled_update_types()
+                poll_interval=0, timeout=1, allowed_updates=list(ALLOWED_UPDATES)
             )
             try:
                 poll = session.post(f"http://127.0.0.1:{port}/_poll")

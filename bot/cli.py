@@ -21,9 +21,9 @@ from bot.bootstrap import (
 )
 from bot.channels.observed import stop_within
 from bot.channels.telegram import (
+    ALLOWED_UPDATES,
     BotApplication,
     TelegramNotifier,
-    handled_update_types,
     register_command_menus,
     schedule_reminders,
 )
@@ -138,7 +138,7 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
             await schedule_daily_sweep(settings, services, application)
             await application.start()
             assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=handled_update_types())
+            await application.updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
             logger.info("Bot @%s is serving by long polling", application.bot.username)
             await stop.wait()
             logger.info("Stopping")

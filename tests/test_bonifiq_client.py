@@ -21,6 +21,7 @@ from bot.bonifiq.errors import (
     BonifiqResponseError,
     BonifiqUnavailableError,
     CustomerNotFoundError,
+    InvalidCustomerIdError,
 )
 from tests.fixtures.bonifiq import (
     FAKE_API_KEY,
@@ -135,8 +136,8 @@ async def test_naive_dates_from_the_api_are_in_the_client_timezone(
         "a%2Fb@loja.com.br",
         "José&Cia;x=1@loja.com.br",
         "123.456.789-09",
-        ".",
-        "..",
+        "...",
+        ".maria",
     ],
 )
 async def test_customer_id_reaches_the_server_exactly_as_given(
@@ -148,6 +149,17 @@ async def test_customer_id_reaches_the_server_exactly_as_given(
 
     assert [request.customer_id for request in points_api.requests] == [customer_id]
     assert points.points_balance == 7
+
+
+@pytest.mark.parametrize("customer_id", [".", "..", "%2e", "%2E%2E", ".%2e", "%252E%252e"])
+async def test_dot_segment_customer_id_is_refused_before_any_request(
+    points_api: FakePointsApi, points_client: BonifiqClient, customer_id: str
+) -> None:
+    # Servers remove dot segments before routing: the request would reach another path.
+    with pytest.raises(InvalidCustomerIdError, match="dot segment"):
+        await points_client.customer_points(customer_id)
+
+    assert points_api.requests == []
 
 
 async def test_customer_id_with_slash_reaches_the_right_url(
@@ -194,7 +206,7 @@ async def test_base_url_path_prefix_is_kept(trailing_slash: str) -> None:
 async def test_blank_customer_id_raises_value_error_before_any_request(
     points_api: FakePointsApi, points_client: BonifiqClient, customer_id: str
 ) -> None:
-    with pytest.raises(ValueError, match="blank"):
+    with pytest.raises(InvalidCustomerIdError, match="blank"):
         await points_client.customer_points(customer_id)
 
     assert points_api.requests == []
@@ -203,7 +215,7 @@ async def test_blank_customer_id_raises_value_error_before_any_request(
 async def test_overlong_customer_id_raises_value_error_before_any_request(
     points_api: FakePointsApi, points_client: BonifiqClient
 ) -> None:
-    with pytest.raises(ValueError, match="256"):
+    with pytest.raises(InvalidCustomerIdError, match="256"):
         await points_client.customer_points("a" * 250 + "@loja.com.br")
 
     assert points_api.requests == []

@@ -199,9 +199,111 @@ def test_wrong_type_in_history_is_a_response_error(field: str, value: object) ->
         parse(payload)
 
 
-def test_expiration_without_date_is_a_response_error() -> None:
-    with pytest.raises(BonifiqResponseError, match=r"PointsToExpire\[0\]"):
-        parse(customer_payload(PointsToExpire=[{"Points": 10}]))
+@pytest.mark.parametrize(
+    "expiration", [{"Points": 10}, {"Points": 10, "When": None}, {"When": "2026-12-15T00:00:00"}]
+)
+def test_expiration_without_points_or_date_is_left_out(expiration: dict[str, object]) -> None:
+    payload = customer_payload(
+        PointsToExpire=[expiration, expiration_payload(5, "2026-12-20T00:00:00")]
+    )
+
+    assert [item.points for item in parse(payload).points_to_expire] == [5]
+
+
+NO_DATE = [
+    "0001-01-01T00:00:00Z",  # .NET's DateTime.MinValue serialised with an offset
+    "0001-01-01T00:00:00+00:00",
+    "0001-01-01T00:00:00",
+    "0001-01-01T00:00:00-03:00",
+    "9999-12-31T23:59:59.9999999",  # DateTime.MaxValue
+    "9999-12-31T23:59:59.9999999Z",
+    "9999-12-31T23:59:59.9999999+14:00",
+    "0000-00-00T00:00:00",
+    "0000-00-00",
+]
+
+
+@pytest.mark.parametrize("when", NO_DATE)
+def test_expiration_with_a_sentinel_date_is_left_out(when: str) -> None:
+    payload = customer_payload(
+        PointsToExpire=[expiration_payload(93, when), expiration_payload(5, "2026-12-20")]
+    )
+
+    assert [item.points for item in parse(payload).points_to_expire] == [5]
+
+
+@pytest.mark.parametrize("when", NO_DATE)
+def test_history_item_with_a_sentinel_date_keeps_the_item_without_the_date(when: str) -> None:
+    payload = customer_payload(
+        PointHistory=[transaction_payload(DateReceived=when, ExpirationDate=when, Amount=7)]
+    )
+
+    [item] = parse(payload).point_history
+
+    assert (item.amount, item.date_received, item.expiration_date) == (7, None, None)
+
+
+def test_lone_surrogate_in_a_name_is_replaced() -> None:
+    payload = from_json(r'{"CustomerExists": true, "Name": "Z\u00e9 \ud83d"}')
+
+    name = parse(payload).name
+
+    assert name == "Zé \ufffd"
+    assert name.encode("utf-8")
+
+
+def test_surrogate_pair_in_a_name_is_kept_as_the_emoji() -> None:
+    payload = from_json(r'{"CustomerExists": true, "Name": "Z\u00e9 \ud83d\ude00"}')
+
+    assert parse(payload).name == "Zé 😀"
+
+
+def test_control_characters_and_line_breaks_in_text_are_removed() -> None:
+    payload = customer_payload(
+        Name="Maria\x00\x1b[31m\nSilva",
+        PointHistory=[transaction_payload(BranchName="Loja\r\nCentro")],
+    )
+
+    points = parse(payload)
+
+    assert points.name == "Maria[31m Silva"
+    assert points.point_history[0].branch_name == "Loja Centro"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        Decimal("1E+999999999"),  # int() of it would never finish
+        10**30,
+        Decimal("-1E+40"),
+    ],
+)
+def test_absurdly_large_points_are_a_response_error(value: object) -> None:
+    with pytest.raises(BonifiqResponseError, match="PointsBalance"):
+        parse(customer_payload(PointsBalance=value))
+
+
+@pytest.mark.parametrize("value", [Decimal("1E+999999999"), "1e400", 10**20])
+def test_absurdly_large_cashback_is_a_response_error(value: object) -> None:
+    with pytest.raises(BonifiqResponseError, match="CashbackBalance"):
+        parse(customer_payload(CashbackBalance=value))
+
+
+def test_error_messages_do_not_quote_names_or_figures() -> None:
+    with pytest.raises(BonifiqResponseError) as error:
+        parse(customer_payload(Name=["Maria"], PointsToExpire=[expiration_payload(5, "Maria")]))
+    with pytest.raises(BonifiqResponseError) as figure:
+        parse(customer_payload(PointsBalance=Decimal("1234.5")))
+
+    assert "Maria" not in str(error.value)
+    assert "1234" not in str(figure.value)
+
+
+def test_unreadable_date_is_quoted_when_it_looks_like_a_date() -> None:
+    payload = customer_payload(PointsToExpire=[expiration_payload(5, "2026-13-45T00:00:00")])
+
+    with pytest.raises(BonifiqResponseError, match="2026-13-45"):
+        parse(payload)
 
 
 def test_cashback_is_decimal_not_float() -> None:
@@ -318,10 +420,11 @@ def test_point_history_keeps_the_api_order() -> None:
     ]
 
 
-def test_unknown_order_origin_is_tolerated_as_none() -> None:
-    payload = customer_payload(PointHistory=[transaction_payload(OrderOrigin=42)])
+@pytest.mark.parametrize("origin", [42, -7, "Marketplace"])
+def test_unknown_order_origin_is_named_other(origin: object) -> None:
+    payload = customer_payload(PointHistory=[transaction_payload(OrderOrigin=origin)])
 
-    assert parse(payload).point_history[0].order_origin is None
+    assert parse(payload).point_history[0].order_origin is OrderOrigin.OTHER
 
 
 def test_order_origin_by_name_is_understood() -> None:

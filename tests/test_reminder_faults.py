@@ -457,6 +457,32 @@ async def test_remind_exits_zero_when_some_customers_fail(
     assert sorted(await ledger_rows(engine)) == expected_ledger(healthy, expires_on(expiry))
 
 
+async def test_remind_reminds_the_others_when_a_customer_has_a_dotnet_min_value_date(
+    bot_api: ScriptedBotApi,
+    points_api: FakePointsApi,
+    store: SqlStore,
+    engine: AsyncEngine,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    expiry = expiry_moment()
+    odd, *healthy = await populate(store, points_api, 3, expiry)
+    points_api.set_customer(
+        odd.customer_id,
+        customer_payload(PointsToExpire=[expiration_payload(40, "0001-01-01T00:00:00Z")]),
+    )
+    env = remind_env(database_url, bot_api, points_api)
+
+    run = await remind(env, tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    assert run.summary == (
+        "customers checked: 3/3, reminders sent: 2, skipped: 0, failed: 0, blocked chats: 0"
+    )
+    assert messages_per_chat(bot_api) == {item.user_id: 1 for item in healthy}
+    assert sorted(await ledger_rows(engine)) == expected_ledger(healthy, expires_on(expiry))
+
+
 async def test_remind_exits_non_zero_when_the_database_is_unreachable(
     bot_api: ScriptedBotApi, points_api: FakePointsApi, tmp_path: Path
 ) -> None:

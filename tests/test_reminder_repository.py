@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, event, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.models import LedgerKey, ReminderChat, ReminderTarget, UserProfile
+from bot.core.models import LedgerKey, ReminderChat, ReminderTarget, TargetPage, UserProfile
 from bot.db.store import SqlStore
 from bot.db.tables import ChatUserRow, ReminderLedgerRow, ReminderSweepRow
 from tests.fixtures.database import table_snapshot
@@ -56,11 +59,17 @@ async def _chat_user_id(engine: AsyncEngine, user_id: int, channel: str = "teleg
     return chat_user_id
 
 
+async def _page(
+    store: SqlStore, after: str | None = None, limit: int = 100, channel: str = "telegram"
+) -> TargetPage:
+    async with store.unit_of_work() as uow:
+        return await uow.reminders.targets(channel, after, limit)
+
+
 async def _targets(
     store: SqlStore, after: str | None = None, limit: int = 100, channel: str = "telegram"
 ) -> list[ReminderTarget]:
-    async with store.unit_of_work() as uow:
-        return await uow.reminders.targets(channel, after, limit)
+    return list((await _page(store, after, limit, channel)).targets)
 
 
 async def _customer_ids(store: SqlStore, after: str | None = None, limit: int = 100) -> list[str]:
@@ -254,12 +263,42 @@ async def test_paging_through_targets_returns_every_customer_exactly_once(
 
     pages: list[list[str]] = []
     after: str | None = None
-    while page := await _customer_ids(store, after=after, limit=3):
-        pages.append(page)
-        after = page[-1]
+    while True:
+        page = await _page(store, after=after, limit=3)
+        pages.append([target.customer_id for target in page.targets])
+        if page.next_after is None:
+            break
+        after = page.next_after
 
-    assert [len(page) for page in pages] == [3, 3, 1]
+    assert all(len(page) <= 3 for page in pages)
     assert [customer for page in pages for customer in page] == customer_ids
+
+
+async def test_a_page_leaves_out_customers_without_a_chat_to_remind_but_goes_past_them(
+    store: SqlStore,
+) -> None:
+    await _linked(store, MARIA, "c1@loja")
+    await _linked(store, JOAO, "c2@loja")
+    await _linked(store, ANA, "c3@loja")
+    await _set_reachable(store, MARIA, False)
+    await _set_reachable(store, JOAO, False)
+
+    first = await _page(store, limit=2)
+    second = await _page(store, after=first.next_after, limit=2)
+
+    assert (first.targets, first.next_after) == ((), "c2@loja")
+    assert [target.customer_id for target in second.targets] == ["c3@loja"]
+    assert second.next_after is None
+
+
+async def test_the_last_full_page_is_followed_by_an_empty_one(store: SqlStore) -> None:
+    await _linked(store, MARIA, "c1@loja")
+
+    first = await _page(store, limit=1)
+    second = await _page(store, after=first.next_after, limit=1)
+
+    assert first.next_after == "c1@loja"
+    assert second == TargetPage((), None)
 
 
 async def test_targets_with_a_limit_below_one_is_empty(store: SqlStore) -> None:
@@ -693,3 +732,65 @@ async def test_a_claim_ends_when_its_unit_of_work_is_rolled_back(
 
     async with store.unit_of_work() as second:
         assert await second.reminders.claim(1) is True
+
+
+@contextmanager
+def _statements(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
+    """Record every SQL statement (with its parameters) the engine runs inside the block."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(
+        _conn: object, _cursor: object, statement: str, parameters: Any, *_rest: object
+    ) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+@pytest.mark.postgres_only
+async def test_sweep_pages_use_the_index_on_tables_that_were_never_analyzed(
+    store: SqlStore, engine: AsyncEngine, db_backend: str
+) -> None:
+    # A bulk import right before a sweep: 60,000 linked chats, no statistics at all.
+    async with engine.begin() as connection:
+        for table in ("chat_users", "links"):
+            await connection.exec_driver_sql(
+                f"ALTER TABLE {table} SET (autovacuum_enabled = false)"
+            )
+        await connection.exec_driver_sql(
+            "INSERT INTO chat_users (channel, user_id, chat_id, first_seen_at, last_seen_at)"
+            " SELECT 'telegram', n, n, now(), now() FROM generate_series(1, 60000) AS n"
+        )
+        await connection.exec_driver_sql(
+            "INSERT INTO links (chat_user_id, customer_id, linked_at, reminders_enabled)"
+            " SELECT id, 'c' || lpad(id::text, 6, '0') || '@loja', now(), true FROM chat_users"
+        )
+        analyzed = await connection.exec_driver_sql(
+            "SELECT count(*) FROM pg_stats WHERE tablename IN ('links', 'chat_users')"
+        )
+        assert analyzed.scalar_one() == 0
+
+    with _statements(engine) as statements:
+        page = await _page(store, after="c030000@loja", limit=500)
+    plans = []
+    async with engine.begin() as connection:  # replayed in one transaction, settings too
+        for statement, parameters in statements:
+            if not statement.startswith("SELECT"):
+                await connection.exec_driver_sql(statement, parameters)
+                continue
+            explained = await connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+            plans.append("\n".join(row[0] for row in explained))
+
+    assert len(page.targets) == 500
+    assert page.targets[0].customer_id == "c030001@loja"
+    assert len(plans) == 2
+    for plan in plans:
+        assert "ix_links_customer_id_reminders" in plan, plan
+        # A sort or a bitmap scan would read every link past the page, not just the page.
+        assert "Sort" not in plan, plan
+        assert "Bitmap" not in plan, plan
+        assert "Seq Scan on links" not in plan, plan

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.models import UserProfile
 from bot.core.reminders import SweepAbortedError
 from bot.db.store import SqlStore
 from bot.jobs.reminders import ReminderSweep
@@ -19,31 +18,12 @@ from tests.fixtures.app import NOW
 from tests.fixtures.bonifiq import (
     FakePointsApi,
     Fault,
-    customer_payload,
-    expiration_payload,
 )
 from tests.fixtures.telegram import FakeBotApi, private_message
+from tests.helpers import expiring, linked_chat
 
 Deliver = Callable[[dict[str, Any]], Any]
 MARIA, JOAO = "maria@loja.com.br", "joao@loja.com.br"
-
-
-def expiring(*days_and_points: tuple[int, int]) -> dict[str, object]:
-    """A customer whose points expire the given numbers of days after NOW."""
-    return customer_payload(
-        PointsToExpire=[
-            expiration_payload(points, NOW + timedelta(days=days))
-            for days, points in days_and_points
-        ]
-    )
-
-
-async def linked_chat(store: SqlStore, user_id: int, customer_id: str) -> None:
-    """A user who talked to the bot privately and is linked to `customer_id`."""
-    async with store.unit_of_work() as uow:
-        await uow.users.seen(UserProfile("telegram", user_id, "Cliente"), user_id, NOW)
-        await uow.links.link("telegram", user_id, customer_id, None, NOW)
-        await uow.commit()
 
 
 async def ledger(engine: AsyncEngine) -> list[tuple[Any, ...]]:

@@ -10,13 +10,12 @@ from telegram import Update
 
 from bot.channels.observed import ObservedApplication, stop_within
 from bot.channels.telegram import BotApplication
-from bot.core.models import UserProfile
 from bot.db.store import SqlStore
 from bot.jobs.reminders import ReminderSweep
 from tests.fixtures.app import NOW
 from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload
 from tests.fixtures.telegram import FakeBotApi, private_message
-from tests.helpers import link
+from tests.helpers import link, linked_chat
 
 MARIA = "maria@loja.com.br"
 
@@ -71,10 +70,7 @@ async def test_a_sweep_told_to_stop_gives_up_a_fetch_the_points_api_is_slow_to_a
 ) -> None:
     points_api.set_customer(MARIA, customer_payload())
     points_api.script(MARIA, [Fault.slow(2)] * 3)
-    async with store.unit_of_work() as uow:
-        await uow.users.seen(UserProfile("telegram", 1001, "Maria"), 1001, NOW)
-        await uow.links.link("telegram", 1001, MARIA, None, NOW)
-        await uow.commit()
+    await linked_chat(store, 1001, MARIA)
     running = asyncio.create_task(sweep.sweep(NOW))
     async with asyncio.timeout(10):
         await points_api.wait_for_request(MARIA)

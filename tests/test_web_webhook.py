@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.channels.telegram import handled_update_types
 from bot.db.store import SqlStore
 from bot.web.telegram import MAX_BODY_BYTES, register_webhook, webhook_path, webhook_url
 from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload
@@ -168,10 +167,6 @@ def test_the_webhook_path_is_derived_from_the_secret_and_does_not_contain_it() -
     assert webhook_url("https://bot.loja.com.br/", WEBHOOK_SECRET) == (
         webhook_url("https://bot.loja.com.br", WEBHOOK_SECRET)
     )
-
-
-def test_allowed_updates_name_the_types_the_handlers_take() -> None:
-    assert handled_update_types() == ["message", "callback_query", "my_chat_member"]
 
 
 async def test_updates_still_running_at_shutdown_are_finished_before_it_completes(

@@ -25,8 +25,9 @@ from bot.bonifiq.errors import (
     BonifiqResponseError,
     BonifiqUnavailableError,
     CustomerNotFoundError,
+    InvalidCustomerIdError,
 )
-from bot.bonifiq.models import MAX_CUSTOMER_ID_LENGTH, CustomerPoints
+from bot.bonifiq.models import CustomerPoints, customer_id_problem
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -90,16 +91,16 @@ class BonifiqClient:
         """Return the customer's balance, cashback, upcoming expirations and history.
 
         Raises:
-            ValueError: The id is blank or longer than `MAX_CUSTOMER_ID_LENGTH`.
+            InvalidCustomerIdError: The id cannot be one (blank, too long, control
+                characters, a dot segment); nothing is requested. A `CustomerNotFoundError`
+                and a `ValueError`.
             CustomerNotFoundError: BonifiQ has no customer with this id.
             BonifiqAuthError: BonifiQ refused the API token/key.
             BonifiqUnavailableError: BonifiQ could not be reached or kept failing.
             BonifiqResponseError: BonifiQ answered something unusable.
         """
-        if not customer_id.strip():
-            raise ValueError("customer id is blank")
-        if len(customer_id) > MAX_CUSTOMER_ID_LENGTH:
-            raise ValueError(f"customer id is longer than {MAX_CUSTOMER_ID_LENGTH} characters")
+        if problem := customer_id_problem(customer_id):
+            raise InvalidCustomerIdError(customer_id, problem)
         # One path segment whatever the id holds: '/', '?', '#', '+', spaces, accents.
         segment = quote(customer_id, safe="")
         payload = await self._request(f"v1/pvt/Customer/{segment}/points", customer_id)

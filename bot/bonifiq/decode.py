@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
@@ -15,11 +16,33 @@ from bot.bonifiq.models import CustomerPoints, OrderOrigin, PointsToExpire, Poin
 
 _T = TypeVar("_T")
 
+logger = logging.getLogger(__name__)
+
 # Enough to recognise the message in a log line without letting the API flood it.
 _MAX_ERROR_MESSAGE = 200
 
 # .NET writes seven fractional digits; keep the first six, which is all `datetime` holds.
 _EXTRA_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+# .NET's DateTime.MinValue and MaxValue stand for "no date"; nothing real falls outside these.
+_FIRST_REAL_YEAR = 1900
+_LAST_REAL_YEAR = 9000
+
+# Whole points fit in 64 bits (the API documents int32); beyond that a number is garbage, and
+# turning a Decimal like 1E+999999999 into an int would take the process down with it.
+_MAX_INTEGER_DIGITS = 18
+# R$ amounts with more than 15 integer digits are not money a store owes anyone.
+_MAX_MONEY_DIGITS = 15
+
+# A UTF-16 surrogate on its own (a name cut in the middle of an emoji) cannot be encoded, and
+# neither can control characters be shown; line breaks and tabs are folded into spaces.
+_UNSHOWABLE = re.compile(r"[\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAKS = re.compile(r"[\t\n\r\u2028\u2029]+")
+# What may be quoted from a bad date in an error: digits and ISO 8601 punctuation only.
+_DATE_SAMPLE = re.compile(r"[0-9TZ:.+\- ]{1,40}")
+# A zero date (`0000-00-00…`), as some databases write "no date".
+_ZERO_DATE = re.compile(r"0{4}-0{1,2}-0{1,2}(?:\D|$)")
 
 _ORDER_ORIGIN_NAMES = {
     "integration": OrderOrigin.INTEGRATION,
@@ -63,10 +86,17 @@ def _customer_points(customer_id: str, payload: object, tz: tzinfo) -> CustomerP
     if not exists:
         raise CustomerNotFoundError(customer_id)
 
-    expirations = [
+    decoded = [
         _points_to_expire(item, f"PointsToExpire[{index}]", tz)
         for index, item in enumerate(_array(body, "PointsToExpire"))
     ]
+    expirations = [item for item in decoded if item is not None]
+    if len(expirations) < len(decoded):
+        logger.info(
+            "Left out %d of %d expirations without points or a real date",
+            len(decoded) - len(expirations),
+            len(decoded),
+        )
     expirations.sort(key=lambda expiration: expiration.when)
     balance = _optional(body, "PointsBalance", _integer)
     cashback = _optional(body, "CashbackBalance", _money)
@@ -85,19 +115,20 @@ def _customer_points(customer_id: str, payload: object, tz: tzinfo) -> CustomerP
     )
 
 
-def _points_to_expire(item: object, path: str, tz: tzinfo) -> PointsToExpire:
+def _points_to_expire(item: object, path: str, tz: tzinfo) -> PointsToExpire | None:
+    """Return the expiration, or None when it has no points or no real date (never due)."""
     entry = _object(item, path)
     points = _optional(entry, "Points", _integer, path)
     when = _optional(entry, "When", lambda value, where: _datetime(value, where, tz), path)
     if points is None or when is None:
-        raise BonifiqResponseError(f"{path}: Points and When are required")
+        return None
     return PointsToExpire(points=points, when=when)
 
 
 def _transaction(item: object, path: str, tz: tzinfo) -> PointTransaction:
     entry = _object(item, path)
 
-    def in_tz(value: object, where: str) -> datetime:
+    def in_tz(value: object, where: str) -> datetime | None:
         return _datetime(value, where, tz)
 
     amount = _optional(entry, "Amount", _integer, path)
@@ -148,8 +179,14 @@ def _array(body: Mapping[str, object], key: str) -> list[object]:
 def _integer(value: object, where: str) -> int:
     # bool is an int subclass; a Decimal like 10.0 is still a whole number of points.
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        if len(str(abs(value))) <= _MAX_INTEGER_DIGITS:
+            return value
+    elif (
+        isinstance(value, Decimal)
+        and value.is_finite()
+        and value.adjusted() < _MAX_INTEGER_DIGITS
+        and value == value.to_integral_value()
+    ):
         return int(value)
     raise BonifiqResponseError(f"{where}: expected an integer, got {_describe(value)}")
 
@@ -169,7 +206,7 @@ def _money(value: object, where: str) -> Decimal:
             amount = Decimal(value.strip())
         except InvalidOperation:
             amount = None
-    if amount is None or not amount.is_finite():
+    if amount is None or not amount.is_finite() or amount.adjusted() >= _MAX_MONEY_DIGITS:
         raise BonifiqResponseError(f"{where}: expected an amount of money, got {_describe(value)}")
     return amount
 
@@ -182,7 +219,7 @@ def _boolean(value: object, where: str) -> bool:
 
 def _string(value: object, where: str) -> str:
     if isinstance(value, str):
-        return value
+        return showable(value)
     raise BonifiqResponseError(f"{where}: expected a string, got {_describe(value)}")
 
 
@@ -193,28 +230,44 @@ def _identifier(value: object, where: str) -> str:
     return _string(value, where)
 
 
-def _order_origin(value: object, where: str) -> OrderOrigin | None:
+def _order_origin(value: object, where: str) -> OrderOrigin:
     # Origins BonifiQ adds after this code was written must not break the balance.
     if isinstance(value, int) and not isinstance(value, bool):
         try:
             return OrderOrigin(value)
         except ValueError:
-            return None
+            return OrderOrigin.OTHER
     if isinstance(value, str):
-        return _ORDER_ORIGIN_NAMES.get(value.strip().lower())
+        return _ORDER_ORIGIN_NAMES.get(value.strip().lower(), OrderOrigin.OTHER)
     raise BonifiqResponseError(f"{where}: expected an order origin, got {_describe(value)}")
 
 
-def _datetime(value: object, where: str, tz: tzinfo) -> datetime:
+def _datetime(value: object, where: str, tz: tzinfo) -> datetime | None:
+    """Return an aware date-time, or None for .NET's "no date" sentinels and impossible dates."""
     if not isinstance(value, str):
         raise BonifiqResponseError(f"{where}: expected a date-time, got {_describe(value)}")
+    text = value.strip()
     try:
-        moment = datetime.fromisoformat(_EXTRA_FRACTION.sub(r"\1", value.strip()))
+        moment = datetime.fromisoformat(_EXTRA_FRACTION.sub(r"\1", text))
     except ValueError as exc:
-        raise BonifiqResponseError(f"{where}: expected a date-time, got {value[:40]!r}") from exc
+        if _ZERO_DATE.match(text):
+            return None
+        sample = repr(text) if _DATE_SAMPLE.fullmatch(text) else _describe(value)
+        raise BonifiqResponseError(f"{where}: expected a date-time, got {sample}") from exc
+    # Outside these years a date cannot be a real one, and converting it to UTC or to the
+    # bot's zone (as every later step does) could overflow.
+    if not _FIRST_REAL_YEAR <= moment.year <= _LAST_REAL_YEAR:
+        return None
     if moment.tzinfo is None or moment.utcoffset() is None:
         return moment.replace(tzinfo=tz)
     return moment
+
+
+def showable(text: str) -> str:
+    """Return `text` with lone surrogates replaced and control characters removed."""
+    text = _UNSHOWABLE.sub("\ufffd", text)
+    text = _LINE_BREAKS.sub(" ", text)
+    return _CONTROL.sub("", text)
 
 
 def _error_message(body: Mapping[str, object]) -> str:
@@ -237,5 +290,7 @@ def _describe(value: object) -> str:
         return "an object"
     if isinstance(value, list):
         return "a list"
-    sample = repr(value) if isinstance(value, str) else str(value)
-    return sample if len(sample) <= 40 else sample[:39] + "…"
+    # Strings may be names or e-mails and numbers may be balances: name the kind, not the value.
+    if isinstance(value, str):
+        return f"a string of {len(value)} characters"
+    return "a number"

@@ -17,6 +17,15 @@ class CustomerNotFoundError(BonifiqError):
         self.customer_id = customer_id
 
 
+class InvalidCustomerIdError(CustomerNotFoundError, ValueError):
+    """The id cannot name a BonifiQ customer (blank, too long, `..`): nothing was requested."""
+
+    def __init__(self, customer_id: str, problem: str) -> None:
+        super().__init__(customer_id)
+        self.args = (problem,)
+        self.problem = problem
+
+
 class BonifiqUnavailableError(BonifiqError):
     """The API could not be reached or kept failing (timeouts, 5xx, 429) within the deadline."""
 

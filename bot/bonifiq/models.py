@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from decimal import Decimal
 from enum import IntEnum
+from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict
 
 MAX_CUSTOMER_ID_LENGTH = 256
 """The longest customer id the bot sends to BonifiQ and stores."""
+
+# Servers and proxies remove `.` and `..` path segments before routing (RFC 3986, 5.2.4), and
+# some decode `%2E` first, so such an id would reach another path than its customer's.
+_DOT_SEGMENTS = frozenset({".", ".."})
+_MAX_UNQUOTE_ROUNDS = 4
+
+
+def customer_id_problem(customer_id: str) -> str | None:
+    """Return why `customer_id` cannot be sent to BonifiQ as one path segment, or None."""
+    if not customer_id.strip():
+        return "customer id is blank"
+    if len(customer_id) > MAX_CUSTOMER_ID_LENGTH:
+        return f"customer id is longer than {MAX_CUSTOMER_ID_LENGTH} characters"
+    if any(unicodedata.category(char).startswith("C") for char in customer_id):
+        return "customer id contains control or unassigned characters"
+    decoded = customer_id
+    for _ in range(_MAX_UNQUOTE_ROUNDS):
+        if decoded in _DOT_SEGMENTS:
+            return "customer id is a dot segment ('.' or '..')"
+        decoded, previous = unquote(decoded), decoded
+        if decoded == previous:
+            break
+    return None
 
 
 class OrderOrigin(IntEnum):
@@ -20,6 +45,8 @@ class OrderOrigin(IntEnum):
     IMPORT = 2
     PDV = 3
     OFFLINE_INTEGRATION = 4
+    OTHER = -1
+    """An origin BonifiQ added after this code was written."""
 
 
 class _Model(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, time, tzinfo
 from typing import Any, TypeAlias
@@ -19,7 +20,7 @@ from telegram import (
 )
 from telegram import User as TelegramUser
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -35,11 +36,13 @@ from telegram.ext import (
 )
 
 from bot.channels.observed import ObservedApplication
+from bot.core import limits
 from bot.core.conversation import Conversation
 from bot.core.messages import Button, Incoming, Reply
 from bot.core.models import UserProfile
 from bot.core.ports import DeliveryError, RecipientBlockedError
 from bot.core.reminders import SweepAbortedError, SweepBusyError, sweep_report
+from bot.failures import describe
 from bot.jobs.reminders import ReminderSweep
 from bot.metrics import Metrics
 
@@ -47,6 +50,11 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 SLOW_COMMANDS = ("lembrar_agora", "remind_now")
+ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER)
+"""The update types the handlers below answer; edits and the rest are not even delivered."""
+
+# Telegram quotes the offending tag or entity in its refusals; that may come from user data.
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
 
 
 class BotServices:
@@ -96,21 +104,18 @@ def build_application(
     application: BotApplication = builder.build()
     application.bot_data.conversation = conversation
     application.bot_data.clock = clock
+    # One rule for edits: an edited message is not a new message, whatever it says, so an
+    # edit never re-runs a command. Every message handler filters on new messages alone.
+    new_messages = filters.UpdateType.MESSAGE
     # A sweep can take minutes: run it beside other updates instead of holding them up.
-    application.add_handler(CommandHandler(SLOW_COMMANDS, on_message, block=False))
     application.add_handler(
-        MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, on_message)
+        CommandHandler(SLOW_COMMANDS, on_message, filters=new_messages, block=False)
     )
+    application.add_handler(MessageHandler(new_messages & ~filters.StatusUpdate.ALL, on_message))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_error_handler(on_error)
     return application
-
-
-def handled_update_types() -> list[str]:
-    """Return the update types the handlers above take: what Telegram is asked to send."""
-    # Keep in step with build_application's handlers; anything else is never delivered.
-    return [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
 def _file_url(base_url: str) -> str:
@@ -134,7 +139,7 @@ async def on_message(update: Update, context: BotContext) -> None:
     )
     services = context.bot_data
     replies = await services.conversation.handle(incoming, services.clock())
-    await send_replies(context.bot, chat.id, replies)
+    await send_replies(context.bot, chat.id, replies, _fallback(services))
 
 
 async def on_button(update: Update, context: BotContext) -> None:
@@ -142,7 +147,10 @@ async def on_button(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
-    await query.answer()  # stops the button's loading spinner at once
+    try:
+        await query.answer()  # stops the button's loading spinner at once
+    except TelegramError as exc:  # a query over 15 minutes old; the press still counts
+        logger.info("Could not answer callback query of update %s: %s", update.update_id, exc)
     chat = query.message.chat if query.message is not None else None
     chat_id = chat.id if chat is not None else user.id
     incoming = Incoming(
@@ -154,7 +162,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     )
     services = context.bot_data
     replies = await services.conversation.handle(incoming, services.clock())
-    await send_replies(context.bot, chat_id, replies)
+    await send_replies(context.bot, chat_id, replies, _fallback(services))
 
 
 async def on_my_chat_member(update: Update, context: BotContext) -> None:
@@ -173,7 +181,8 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
 async def on_error(update: object, context: BotContext) -> None:
     """Log what went wrong, with the update id but no personal data."""
     update_id = update.update_id if isinstance(update, Update) else None
-    logger.error("Error while handling update %s", update_id, exc_info=context.error)
+    failure = describe(context.error) if context.error is not None else "unknown error"
+    logger.error("Error while handling update %s: %s", update_id, failure)
 
 
 def profile(user: TelegramUser) -> UserProfile:
@@ -188,16 +197,42 @@ def profile(user: TelegramUser) -> UserProfile:
     )
 
 
-async def send_replies(bot: ExtBot[Any], chat_id: int, replies: Sequence[Reply]) -> None:
-    """Send replies in order; a notice to another chat that fails is logged, not raised."""
-    for reply in replies:
+async def send_replies(
+    bot: ExtBot[Any], chat_id: int, replies: Sequence[Reply], fallback: str | None = None
+) -> None:
+    """Send replies in order; one that fails is logged (never its text) and the rest still go.
+
+    When a reply to the chat that asked is refused, `fallback` (plain text) tells the user
+    something went wrong instead of leaving them without an answer.
+    """
+    for index, reply in enumerate(replies, 1):
         target = reply.chat_id if reply.chat_id is not None else chat_id
         try:
             await send_reply(bot, target, reply)
-        except (Forbidden, BadRequest) as exc:
-            if reply.chat_id is None:
-                raise
-            logger.warning("Could not notify chat %s: %s", target, exc.message)
+        except Exception as exc:
+            logger.warning(
+                "Reply %d of %d to chat %s not sent: %s", index, len(replies), target, _why(exc)
+            )
+            if reply.chat_id is None and fallback and not isinstance(exc, Forbidden):
+                await _send_fallback(bot, chat_id, fallback)
+
+
+async def _send_fallback(bot: ExtBot[Any], chat_id: int, text: str) -> None:
+    try:
+        await bot.send_message(chat_id, text)
+    except Exception as exc:
+        logger.warning("Fallback reply to chat %s not sent either: %s", chat_id, _why(exc))
+
+
+def _fallback(services: BotServices) -> str:
+    return services.conversation.texts.text("reply_failed")
+
+
+def _why(exc: Exception) -> str:
+    """Return why a send failed: Telegram's reason with quoted fragments hidden, or the type."""
+    if isinstance(exc, TelegramError):
+        return f"{type(exc).__name__}: {_QUOTED.sub('…', exc.message)}"
+    return describe(exc)
 
 
 async def send_reply(bot: ExtBot[Any], chat_id: int, reply: Reply) -> None:
@@ -279,12 +314,9 @@ async def reminder_job(context: BotContext) -> None:
         logger.exception("Scheduled reminder sweep aborted")
         return
     if summary.unknown_customers or summary.failed:
-        report = sweep_report(summary, services.conversation.texts)
+        report = limits.fit(sweep_report(summary, services.conversation.texts), limits.TELEGRAM)
         for admin in sorted(services.admins):
-            try:
-                await send_replies(context.bot, admin, [report])
-            except TelegramError as exc:
-                logger.warning("Could not send the sweep summary to admin %s: %s", admin, exc)
+            await send_replies(context.bot, admin, [report])
 
 
 def schedule_reminders(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import unicodedata
-
-from bot.bonifiq.models import MAX_CUSTOMER_ID_LENGTH
+from bot.bonifiq.models import customer_id_problem
 
 MAX_USER_ID = 2**63 - 1
 """The largest id a BIGINT column holds; Telegram's ids are far below it."""
@@ -41,7 +39,5 @@ def parse_user_id(raw: str) -> int | None:
 
 
 def valid_customer_id(customer_id: str) -> bool:
-    """Accept what a store may use as id (usually an e-mail), refuse control characters."""
-    if not customer_id or len(customer_id) > MAX_CUSTOMER_ID_LENGTH:
-        return False
-    return not any(unicodedata.category(char).startswith("C") for char in customer_id)
+    """Accept what a store may use as id (usually an e-mail), refuse what cannot travel."""
+    return customer_id_problem(customer_id) is None

@@ -49,3 +49,9 @@ def day(moment: datetime | date, timezone: tzinfo) -> str:
 def days_between(today: date, later: date) -> int:
     """Return whole calendar days from `today` to `later`."""
     return (later - today).days
+
+
+def shorten(text: str, limit: int) -> str:
+    """Return `text` cut to `limit` characters, the last one an ellipsis when it was cut."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

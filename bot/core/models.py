@@ -75,6 +75,15 @@ class ReminderTarget:
 
 
 @dataclass(frozen=True, slots=True)
+class TargetPage:
+    """One page of the customers to remind, and where the next page starts."""
+
+    targets: tuple[ReminderTarget, ...]
+    next_after: str | None
+    """The last customer id this page looked at; None when there is nothing after it."""
+
+
+@dataclass(frozen=True, slots=True)
 class LedgerKey:
     """One reminder that can be sent at most once: an expiration day and a threshold."""
 

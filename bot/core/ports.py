@@ -9,7 +9,7 @@ from typing import Protocol
 
 from bot.bonifiq.models import CustomerPoints
 from bot.core.messages import Reply
-from bot.core.models import AuditEntry, ChatUser, LedgerKey, Link, ReminderTarget, UserProfile
+from bot.core.models import AuditEntry, ChatUser, LedgerKey, Link, TargetPage, UserProfile
 from bot.core.reminders import SweepSummary
 
 
@@ -85,11 +85,13 @@ class ReminderRepository(Protocol):
         """Return how many customers have at least one chat to remind."""
         ...
 
-    async def targets(self, channel: str, after: str | None, limit: int) -> list[ReminderTarget]:
-        """Return up to `limit` customers (ordered by id, after `after`) with their chats.
+    async def targets(self, channel: str, after: str | None, limit: int) -> TargetPage:
+        """Look at up to `limit` linked customers (by id, after `after`); return those with chats.
 
         A chat qualifies when its link is active with reminders on, the chat is not blocked
-        and the bot has a private chat with the user.
+        and the bot has a private chat with the user. Customers with no qualifying chat on
+        `channel` are left out of the page, so a page may hold fewer than `limit` targets and
+        still not be the last: go on from `next_after` until it is None.
         """
         ...
 

@@ -12,7 +12,12 @@ from bot.core import format as fmt
 from bot.core.messages import Button, Reply
 from bot.core.models import LedgerKey
 from bot.core.texts import Catalogue, Html
-from bot.core.views import when_label
+from bot.core.views import EXPIRATIONS_LIMIT, more_expirations, when_label
+
+UNKNOWN_LISTED = 20
+"""Unknown customers named in a sweep report; the rest are counted."""
+ID_LIMIT = 64
+"""Characters of each customer id in a sweep report."""
 
 
 class SweepBusyError(Exception):
@@ -85,7 +90,7 @@ def reminder(
     """Render one reminder covering every due expiration of a customer."""
     total = sum(item.points for item in due)
     lines: list[str] = [texts.text("reminder.title", points=fmt.points(total)), ""]
-    for item in due:
+    for item in due[:EXPIRATIONS_LIMIT]:
         lines.append(
             texts.text(
                 "reminder.expiration",
@@ -94,6 +99,7 @@ def reminder(
                 when=when_label(item.days_left, texts),
             )
         )
+    lines += more_expirations([item.points for item in due[EXPIRATIONS_LIMIT:]], texts)
     lines += ["", texts.text("reminder.balance", points=fmt.points(customer.points_balance))]
     if customer.cashback_balance:
         lines.append(texts.text("balance.cashback", cashback=fmt.money(customer.cashback_balance)))
@@ -120,9 +126,10 @@ def sweep_report(summary: SweepSummary, texts: Catalogue) -> Reply:
         )
     ]
     if summary.unknown_customers:
-        shown = ", ".join(summary.unknown_customers[:20])
-        if len(summary.unknown_customers) > 20:
-            shown += f" (+{len(summary.unknown_customers) - 20})"
+        listed = summary.unknown_customers[:UNKNOWN_LISTED]
+        shown = ", ".join(fmt.shorten(customer_id, ID_LIMIT) for customer_id in listed)
+        if len(summary.unknown_customers) > UNKNOWN_LISTED:
+            shown += f" (+{len(summary.unknown_customers) - UNKNOWN_LISTED})"
         lines.append(texts.text("admin.sweep_unknown", ids=shown))
     return Reply(Html("\n".join(lines)))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from bot.bonifiq.models import CustomerPoints, PointsToExpire, PointTransaction
@@ -9,6 +10,12 @@ from bot.core import format as fmt
 from bot.core.texts import Catalogue, Html, escape
 
 HISTORY_LIMIT = 10
+EXPIRATIONS_LIMIT = 10
+"""Expirations listed in a balance or a reminder; the rest are summed in one line."""
+NAME_LIMIT = 64
+"""Characters of a customer's name shown; Telegram's own first names are at most 64."""
+DETAIL_LIMIT = 60
+"""Characters of a branch, type or origin description in the history."""
 
 
 def upcoming_expirations(
@@ -24,6 +31,22 @@ def upcoming_expirations(
     return sorted(due, key=lambda item: item.when)
 
 
+def customer_name(customer: CustomerPoints) -> str | None:
+    """Return the name to show, shortened, or None when the API has none."""
+    name = fmt.shorten(customer.name, NAME_LIMIT) if customer.name else ""
+    return name or None
+
+
+def more_expirations(rest: Sequence[int], texts: Catalogue) -> list[Html]:
+    """Return the `… e mais N vencimentos (X pontos)` line for expirations left out, if any."""
+    if not rest:
+        return []
+    points = fmt.points(sum(rest))
+    if len(rest) == 1:
+        return [texts.text("expirations.more_one", points=points)]
+    return [texts.text("expirations.more_many", count=fmt.number(len(rest)), points=points)]
+
+
 def when_label(days: int, texts: Catalogue) -> Html:
     """Return `hoje`, `amanhã` or `em 5 dias`."""
     if days <= 0:
@@ -35,10 +58,9 @@ def when_label(days: int, texts: Catalogue) -> Html:
 
 def balance(customer: CustomerPoints, now: datetime, timezone: tzinfo, texts: Catalogue) -> Html:
     """Render name, points, cashback (omitted when zero) and upcoming expirations."""
+    name = customer_name(customer)
     lines: list[str] = [
-        texts.text("balance.title", name=customer.name)
-        if customer.name
-        else texts.text("balance.title_anonymous"),
+        texts.text("balance.title", name=name) if name else texts.text("balance.title_anonymous"),
         texts.text("balance.points", points=fmt.points(customer.points_balance)),
     ]
     if customer.cashback_balance:
@@ -48,7 +70,7 @@ def balance(customer: CustomerPoints, now: datetime, timezone: tzinfo, texts: Ca
     if expirations:
         lines.append(texts.text("balance.expirations_title"))
         today = fmt.local_date(now, timezone)
-        for item in expirations:
+        for item in expirations[:EXPIRATIONS_LIMIT]:
             days = fmt.days_between(today, fmt.local_date(item.when, timezone))
             lines.append(
                 texts.text(
@@ -58,6 +80,8 @@ def balance(customer: CustomerPoints, now: datetime, timezone: tzinfo, texts: Ca
                     when=when_label(days, texts),
                 )
             )
+        rest = [item.points for item in expirations[EXPIRATIONS_LIMIT:]]
+        lines += more_expirations(rest, texts)
     else:
         lines.append(texts.text("balance.no_expirations"))
     return Html("\n".join(lines))
@@ -70,11 +94,14 @@ def _newest_first(item: PointTransaction) -> tuple[float, int]:
 
 def _description(item: PointTransaction, texts: Catalogue) -> Html:
     """Return type, branch, order origin and cashback, the parts the API filled in."""
-    parts = [escape(item.point_type_description or texts.text("history.default_type"))]
+    kind = item.point_type_description
+    parts = [
+        escape(fmt.shorten(kind, DETAIL_LIMIT)) if kind else texts.text("history.default_type")
+    ]
     if item.branch_name:
-        parts.append(escape(item.branch_name))
+        parts.append(escape(fmt.shorten(item.branch_name, DETAIL_LIMIT)))
     if item.order_origin_description:
-        parts.append(escape(item.order_origin_description))
+        parts.append(escape(fmt.shorten(item.order_origin_description, DETAIL_LIMIT)))
     elif item.order_origin is not None:
         parts.append(texts.text(f"origin.{int(item.order_origin)}"))
     if item.cashback_amount:
@@ -89,10 +116,9 @@ def history(
     limit: int = HISTORY_LIMIT,
 ) -> Html:
     """Render the newest `limit` transactions, canceled ones marked, and how many are left."""
+    name = customer_name(customer)
     title = (
-        texts.text("history.title", name=customer.name)
-        if customer.name
-        else texts.text("history.title_anonymous")
+        texts.text("history.title", name=name) if name else texts.text("history.title_anonymous")
     )
     items = sorted(customer.point_history, key=_newest_first, reverse=True)
     if not items:

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.bonifiq.errors import BonifiqAuthError, BonifiqError, CustomerNotFoundError
 from bot.bonifiq.models import CustomerPoints
+from bot.core import limits
 from bot.core.models import ReminderChat, ReminderTarget
 from bot.core.ports import DeliveryError, Notifier, PointsGateway, RecipientBlockedError, Store
 from bot.core.reminders import (
@@ -22,9 +23,13 @@ from bot.core.reminders import (
     reminder,
 )
 from bot.core.texts import Catalogue
+from bot.failures import describe
 from bot.metrics import Metrics
 
 logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+"""Linked customers read from the database at once."""
 
 Progress = Callable[[int, int], None]
 """Called with (customers done, customers in all) as the sweep goes."""
@@ -62,7 +67,7 @@ class ReminderSweep:
     """Customers fetched from the points API at once."""
     senders: int = 1
     """Messages in flight at once; after a crash at most this many may be sent again."""
-    batch_size: int = 500
+    batch_size: int = BATCH_SIZE
     metrics: Metrics | None = None
     _running: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
@@ -119,26 +124,19 @@ class ReminderSweep:
             while True:
                 async with self.store.unit_of_work(writes=False) as uow:
                     page = await uow.reminders.targets(channel, after, self.batch_size)
-                for target in page:
+                for target in page.targets:
                     await targets.put(target)
-                if len(page) < self.batch_size:
+                if page.next_after is None:
                     break
-                after = page[-1].customer_id
+                after = page.next_after
             for _ in range(self.concurrency):
                 await targets.put(_DONE)
 
         async def fetch() -> None:
             nonlocal done
             while (target := await targets.get()) is not _DONE:
-                if self._stopping.is_set():
-                    continue  # drain, so the producer is never stuck on a full queue
                 summary.customers += 1
-                customer = await self._unless_stopped(self._fetch(target.customer_id, summary))
-                if customer is not None and due_expirations(
-                    customer, now, self.timezone, self.thresholds
-                ):
-                    for chat in target.chats:
-                        await jobs.put(_Job(chat, customer))
+                await self._queue_due(target, now, summary, jobs)
                 done += 1
                 if progress is not None:
                     progress(done, max(total, done))
@@ -154,10 +152,14 @@ class ReminderSweep:
             while (job := await jobs.get()) is not _DONE:
                 if self._stopping.is_set():
                     continue  # a safe point: the previous message is sent and recorded
-                if dry_run:
-                    await self._plan_one(job, now, planned)
-                else:
-                    await self._remind_one(job, now, summary)
+                try:
+                    if dry_run:
+                        await self._plan_one(job, now, planned)
+                    else:
+                        await self._remind_one(job, now, summary)
+                except Exception as exc:  # one chat's failure must not stop the others
+                    summary.failed += 1
+                    logger.error("Reminder to user %s failed: %s", job.chat.user_id, describe(exc))
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -185,6 +187,29 @@ class ReminderSweep:
         finally:
             stopped.cancel()
             task.cancel()  # a no-op when it is done
+
+    async def _queue_due(
+        self,
+        target: ReminderTarget,
+        now: datetime,
+        summary: SweepSummary,
+        jobs: asyncio.Queue[_Job | None],
+    ) -> None:
+        """Fetch one customer and queue a job per chat when anything is due."""
+        if self._stopping.is_set():
+            return  # the queue drains without fetching, so the producer is never stuck
+        try:
+            customer = await self._unless_stopped(self._fetch(target.customer_id, summary))
+            if customer is not None and due_expirations(
+                customer, now, self.timezone, self.thresholds
+            ):
+                for chat in target.chats:
+                    await jobs.put(_Job(chat, customer))
+        except SweepAbortedError:
+            raise
+        except Exception as exc:  # one customer's data must not stop everyone's reminders
+            summary.failed += 1
+            logger.error("Reminder sweep: a customer failed: %s", describe(exc))
 
     async def _fetch(self, customer_id: str, summary: SweepSummary) -> CustomerPoints | None:
         """Fetch one customer; failures are counted, except refused credentials, which stop all."""
@@ -220,10 +245,12 @@ class ReminderSweep:
             due = due_expirations(customer, now, self.timezone, self.thresholds, sent)
             if not due:
                 return
+            message = limits.fit(
+                reminder(customer, due, self.timezone, self.texts),
+                limits.for_channel(self.notifier.channel),
+            )
             try:
-                await self.notifier.send(
-                    chat.chat_id, reminder(customer, due, self.timezone, self.texts)
-                )
+                await self.notifier.send(chat.chat_id, message)
             except RecipientBlockedError:
                 summary.blocked += 1
                 await self._mark_blocked(chat, now)
@@ -237,10 +264,12 @@ class ReminderSweep:
                 async with self.store.unit_of_work() as uow:
                     await uow.reminders.record(chat.chat_user_id, customer.customer_id, keys, now)
                     await uow.commit()
-            except Exception:
+            except Exception as exc:
                 # Delivered but not recorded: the next sweep repeats it; never stop the sweep.
                 summary.failed += 1
-                logger.exception("Reminder to user %s sent but not recorded", chat.user_id)
+                logger.error(
+                    "Reminder to user %s sent but not recorded: %s", chat.user_id, describe(exc)
+                )
                 return
             summary.sent += 1
 

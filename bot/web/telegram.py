@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 from telegram import Update
 
-from bot.channels.telegram import BotApplication, handled_update_types
+from bot.channels.telegram import ALLOWED_UPDATES, BotApplication
 from bot.shutdown import GRACE_SECONDS
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ async def register_webhook(application: BotApplication, base_url: str, secret: s
     await application.bot.set_webhook(
         webhook_url(base_url, secret),
         secret_token=secret,
-        allowed_updates=handled_update_types(),
+        allowed_updates=list(ALLOWED_UPDATES),
     )
 
 

@@ -71,6 +71,8 @@ MESSAGES: dict[str, str] = {
     "balance.expirations_title": "⏳ <b>Pontos a expirar</b>",
     "balance.expiration": "• {points} em {date} ({when})",
     "balance.no_expirations": "Nenhum ponto a expirar por enquanto.",
+    "expirations.more_one": "… e mais 1 vencimento ({points})",
+    "expirations.more_many": "… e mais {count} vencimentos ({points})",
     "when.today": "hoje",
     "when.tomorrow": "amanhã",
     "when.days": "em {days} dias",
@@ -89,6 +91,7 @@ MESSAGES: dict[str, str] = {
     "origin.2": "Importação",
     "origin.3": "PDV",
     "origin.4": "Integração offline",
+    "origin.-1": "Outra origem",
     # Problems a customer can meet
     "not_linked": (
         "Sua conta ainda não está vinculada a um cadastro da loja. Envie /start para saber"
@@ -106,6 +109,10 @@ MESSAGES: dict[str, str] = {
         " se continuar, avise a loja."
     ),
     "internal_error": "Algo deu errado do nosso lado. Tente de novo em instantes.",
+    "reply_failed": (
+        "Não consegui enviar esta resposta. Tente de novo em instantes; se continuar, avise a"
+        " loja."
+    ),
     "private_only": (
         "Para proteger seus dados, saldo e extrato só são mostrados na conversa privada"
         " comigo. Toque no botão abaixo."

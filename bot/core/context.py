@@ -1,0 +1,132 @@
+"""What every use case shares: its dependencies, and the common ways to reply and fetch."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+
+from bot.bonifiq.errors import (
+    BonifiqAuthError,
+    BonifiqError,
+    BonifiqResponseError,
+    CustomerNotFoundError,
+)
+from bot.bonifiq.models import CustomerPoints
+from bot.core import commands, views
+from bot.core.commands import Command
+from bot.core.messages import Button, Incoming, Reply
+from bot.core.models import ChatUser, Link
+from bot.core.ports import PointsGateway, Store, Sweeper
+from bot.core.texts import Catalogue, Html, escape
+
+logger = logging.getLogger(__name__)
+
+Buttons = tuple[tuple[Button, ...], ...]
+
+
+class Unavailable(Exception):
+    """The points API could not answer within the deadline, whatever the cause."""
+
+
+@dataclass
+class Context:
+    """The dependencies of the use cases, with the helpers they all need."""
+
+    store: Store
+    points: PointsGateway
+    timezone: tzinfo
+    admins: frozenset[int] = frozenset()
+    texts: Catalogue = field(default_factory=Catalogue.load)
+    deadline: float = 15.0
+    history_limit: int = views.HISTORY_LIMIT
+    reminder_days: tuple[int, ...] = (30, 7, 1)
+    sweeper: Sweeper | None = None
+
+    def reply(
+        self, key: str, *, buttons: Buttons = (), chat_id: int | None = None, **values: object
+    ) -> Reply:
+        """Return the catalogue's message `key`, filled in, as a reply."""
+        return Reply(self.texts.text(key, **values), buttons=buttons, chat_id=chat_id)
+
+    def main_buttons(self) -> Buttons:
+        """Return the Saldo and Extrato buttons that sit under customer replies."""
+        return (
+            (
+                Button(self.texts.text("button.balance"), action="saldo"),
+                Button(self.texts.text("button.history"), action="extrato"),
+            ),
+        )
+
+    def help_button(self) -> Buttons:
+        """Return a single Ajuda button."""
+        return ((Button(self.texts.text("button.help"), action="ajuda"),),)
+
+    def private_only(self, command_name: str) -> list[Reply]:
+        """Refuse to show personal data in a group; offer the private chat instead."""
+        payload = command_name if command_name in commands.DEEP_LINKS else "start"
+        button = Button(self.texts.text("button.open_private"), private_chat_payload=payload)
+        return [self.reply("private_only", buttons=((button,),))]
+
+    def is_admin(self, incoming: Incoming) -> bool:
+        """Tell whether the user is one of the store's staff."""
+        return incoming.user.user_id in self.admins
+
+    def admin_guard(self, incoming: Incoming, command: Command) -> list[Reply] | None:
+        """Refuse non-admins politely and admins outside a private chat; None lets them in."""
+        if not self.is_admin(incoming):
+            logger.info("Refused /%s to non-admin user %s", command.name, incoming.user.user_id)
+            return [self.reply("not_allowed")]
+        if not incoming.private:
+            return self.private_only(command.name)
+        return None
+
+    async def active_link(self, channel: str, user_id: int) -> Link | None:
+        """Return the user's active link, reading only."""
+        async with self.store.unit_of_work(writes=False) as uow:
+            return await uow.links.active(channel, user_id)
+
+    async def fetch(self, customer_id: str) -> CustomerPoints:
+        """Fetch within the user's deadline; unavailability of any kind becomes `Unavailable`.
+
+        Raises:
+            CustomerNotFoundError: BonifiQ does not know the customer (or the id is invalid).
+            BonifiqResponseError: BonifiQ answered something unusable.
+            Unavailable: BonifiQ is down, slow, refusing our credentials or rate limiting.
+        """
+        try:
+            async with asyncio.timeout(self.deadline):
+                return await self.points.customer_points(customer_id)
+        except TimeoutError as exc:
+            logger.warning("BonifiQ did not answer within %.0f s", self.deadline)
+            raise Unavailable from exc
+        except (CustomerNotFoundError, BonifiqResponseError):
+            raise
+        except BonifiqAuthError as exc:
+            raise Unavailable from exc  # the client already told the operator
+        except BonifiqError as exc:
+            logger.warning("BonifiQ unavailable: %s", exc)
+            raise Unavailable from exc
+
+    def profile(self, user: ChatUser | None) -> Html:
+        """Return ` (Maria Silva @maria)` for an admin's view of a user, or a never-seen note."""
+        if user is None:
+            return self.texts.text("admin.whois_never_seen")
+        names = " ".join(part for part in (user.first_name, user.last_name) if part)
+        if user.username:
+            names = f"{names} @{user.username}".strip()
+        return Html(f" ({escape(names)})") if names else Html("")
+
+    def notify(
+        self, target: ChatUser | None, admin: int, key: str, customer_id: str
+    ) -> list[Reply]:
+        """Tell the user an admin acted on, when the bot has a private chat with them."""
+        if target is None or target.chat_id is None or target.user_id == admin:
+            return []
+        return [self.reply(key, chat_id=target.chat_id, customer_id=customer_id)]
+
+
+Handler = Callable[[Context, Incoming, Command, datetime], Awaitable[list[Reply]]]
+"""A use case: answers one command for the user in `Incoming` at `now`."""
