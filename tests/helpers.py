@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.core.models import UserProfile
 from bot.db.store import SqlStore
 from tests.fixtures.app import NOW
 from tests.fixtures.bonifiq import customer_payload, expiration_payload
-from tests.fixtures.telegram import CUSTOMER_USER_ID
+from tests.fixtures.telegram import CUSTOMER_USER_ID, FakeBotApi
 
 
 async def link(store: SqlStore, customer_id: str, user_id: int = CUSTOMER_USER_ID) -> None:
@@ -75,3 +78,17 @@ def run_cli(
         timeout=60,
         check=False,
     )
+
+
+async def run_until_sent(
+    run: Callable[[asyncio.Event], Coroutine[Any, Any, None]], bot_api: FakeBotApi, count: int
+) -> None:
+    """Run a serving command (`run_polling`, `run_clock`) until `count` messages were sent."""
+    stop = asyncio.Event()
+    serving = asyncio.create_task(run(stop))
+    try:
+        async with asyncio.timeout(20):
+            await bot_api.wait_for_messages(count)
+    finally:
+        stop.set()
+        await asyncio.wait_for(serving, 20)

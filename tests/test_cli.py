@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import io
 import logging
 from datetime import UTC, datetime, timedelta
@@ -19,7 +19,7 @@ from bot.db.store import SqlStore
 from bot.logs import setup_logging
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload, expiration_payload
 from tests.fixtures.telegram import ADMIN_USER_ID, FakeBotApi, private_message
-from tests.helpers import run_cli
+from tests.helpers import run_cli, run_until_sent
 
 
 def test_demo_answers_saldo_from_piped_input(tmp_path: Path) -> None:
@@ -96,17 +96,12 @@ async def test_run_serves_telegram_by_long_polling_and_never_logs_the_token(
     root = logging.getLogger()
     saved = (root.level, list(root.handlers))
     setup_logging("DEBUG", settings.secrets(), stream=logs)
-    stop = asyncio.Event()
-    serving = asyncio.create_task(run_polling(settings, stop))
+    admin_update = private_message("/vincular 1001 maria@loja.com.br", user_id=ADMIN_USER_ID)
+    await bot_api.updates.put(admin_update)
+    await bot_api.updates.put(private_message("/saldo"))
     try:
-        admin_update = private_message("/vincular 1001 maria@loja.com.br", user_id=ADMIN_USER_ID)
-        await bot_api.updates.put(admin_update)
-        await bot_api.updates.put(private_message("/saldo"))
-        async with asyncio.timeout(20):
-            await bot_api.wait_for_messages(2)
+        await run_until_sent(functools.partial(run_polling, settings), bot_api, 2)
     finally:
-        stop.set()
-        await asyncio.wait_for(serving, 20)
         root.setLevel(saved[0])
         root.handlers[:] = saved[1]
 
@@ -145,14 +140,7 @@ async def test_run_catches_up_a_missed_sweep_at_start(
         bonifiq_api_key=points_api.api_key,
         database_url=database_url,
     )
-    stop = asyncio.Event()
-    serving = asyncio.create_task(run_polling(settings, stop))
-    try:
-        async with asyncio.timeout(20):
-            await bot_api.wait_for_messages(1)
-    finally:
-        stop.set()
-        await asyncio.wait_for(serving, 20)
+    await run_until_sent(functools.partial(run_polling, settings), bot_api, 1)
 
     [reminder] = bot_api.delivered_to(1001)
     assert "80 pontos perto de expirar" in reminder.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import signal
 import socket
 import sys
@@ -25,7 +26,7 @@ from bot.web.telegram import SECRET_HEADER, webhook_path
 from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload, expiration_payload
 from tests.fixtures.telegram import CUSTOMER_USER_ID, FakeBotApi, private_message
 from tests.fixtures.web import PUBLIC_URL, WEBHOOK_SECRET, bot_settings
-from tests.helpers import cli_environment, run_cli
+from tests.helpers import cli_environment, run_cli, run_until_sent
 
 MARIA = "maria@loja.com.br"
 
@@ -220,14 +221,7 @@ async def test_clock_catches_up_a_missed_sweep_and_does_nothing_else(
     soon = datetime.now(UTC) + timedelta(days=3)
     points_api.set_customer(MARIA, customer_payload(PointsToExpire=[expiration_payload(80, soon)]))
     settings = bot_settings(bot_api, points_api, await linked_database(tmp_path))
-    stop = asyncio.Event()
-    clock = asyncio.create_task(run_clock(settings, stop))
-    try:
-        async with asyncio.timeout(20):
-            await bot_api.wait_for_messages(1)
-    finally:
-        stop.set()
-        await asyncio.wait_for(clock, 20)
+    await run_until_sent(functools.partial(run_clock, settings), bot_api, 1)
 
     [reminder] = bot_api.delivered_to(CUSTOMER_USER_ID)
     assert "80 pontos perto de expirar" in reminder.text
