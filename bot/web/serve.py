@@ -20,9 +20,7 @@ from bot.web.telegram import register_webhook
 logger = logging.getLogger(__name__)
 
 
-async def run_webhook(
-    settings: Settings, stop: asyncio.Event | None = None, port: int | None = None
-) -> None:
+async def run_webhook(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Serve Telegram webhooks, /healthz and /metrics on $PORT until SIGTERM/SIGINT."""
     settings.require("webhook_secret", "webhook_url", "telegram_bot_token")
     settings.require("bonifiq_api_token", "bonifiq_api_key")
@@ -46,8 +44,7 @@ async def run_webhook(
             )
             await application.start()
             try:
-                listen = settings.port or DEFAULT_PORT if port is None else port
-                async with serving(app, listen) as bound:
+                async with serving(app, settings.port or DEFAULT_PORT) as bound:
                     await register_webhook(application, settings.webhook_url, secret)
                     logger.info(
                         "Listening on %s:%d; channels: telegram (webhook for @%s)",
