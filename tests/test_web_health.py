@@ -14,7 +14,7 @@ from bot.bonifiq.health import ApiHealth
 from bot.db.engine import create_engine
 from bot.db.store import SqlStore
 from bot.web import health
-from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload
+from tests.fixtures.bonifiq import FakePointsApi, Fault
 from tests.fixtures.telegram import private_message
 from tests.fixtures.web import WebBot
 from tests.helpers import link
@@ -39,10 +39,8 @@ async def test_healthz_is_ok_when_the_database_answers(web_bot: WebBot) -> None:
 
 
 async def test_healthz_reports_the_last_successful_points_request(
-    web_bot: WebBot, points_api: FakePointsApi, store: SqlStore
+    web_bot: WebBot, maria: str
 ) -> None:
-    points_api.set_customer(MARIA, customer_payload())
-    await link(store, MARIA)
     await web_bot.deliver(private_message("/saldo"))
 
     body = await (await web_bot.client.get("/healthz")).json()

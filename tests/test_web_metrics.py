@@ -8,10 +8,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.db.store import SqlStore
 from tests.fixtures.app import NOW
-from tests.fixtures.bonifiq import FakePointsApi, customer_payload
+from tests.fixtures.bonifiq import FakePointsApi
 from tests.fixtures.telegram import FakeBotApi, button_press, private_message
 from tests.fixtures.web import WebBot, bot_settings, open_web_bot
-from tests.helpers import link
 
 MARIA = "maria@loja.com.br"
 
@@ -30,10 +29,8 @@ async def scrape(web_bot: WebBot) -> Samples:
 
 
 async def test_a_saldo_is_counted_by_channel_command_and_outcome(
-    web_bot: WebBot, points_api: FakePointsApi, store: SqlStore
+    web_bot: WebBot, maria: str
 ) -> None:
-    points_api.set_customer(MARIA, customer_payload())
-    await link(store, MARIA)
     await web_bot.deliver(private_message("/saldo"))
 
     samples = await scrape(web_bot)
@@ -44,10 +41,8 @@ async def test_a_saldo_is_counted_by_channel_command_and_outcome(
 
 
 async def test_a_saldo_counts_one_points_request_and_one_cache_miss(
-    web_bot: WebBot, points_api: FakePointsApi, store: SqlStore
+    web_bot: WebBot, maria: str
 ) -> None:
-    points_api.set_customer(MARIA, customer_payload())
-    await link(store, MARIA)
     await web_bot.deliver(private_message("/saldo"))
     await web_bot.deliver(button_press("saldo"))
 

@@ -9,22 +9,18 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.db.store import SqlStore
 from bot.web.telegram import MAX_BODY_BYTES, register_webhook, webhook_path, webhook_url
-from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload
+from tests.fixtures.bonifiq import FakePointsApi, Fault
 from tests.fixtures.database import row_counts
 from tests.fixtures.telegram import FakeBotApi, private_message
 from tests.fixtures.web import PUBLIC_URL, WEBHOOK_SECRET, WebBot
-from tests.helpers import link
 
 MARIA = "maria@loja.com.br"
 
 
 async def test_an_update_posted_to_the_webhook_is_answered_through_python_telegram_bot(
-    web_bot: WebBot, bot_api: FakeBotApi, points_api: FakePointsApi, store: SqlStore
+    web_bot: WebBot, bot_api: FakeBotApi, maria: str
 ) -> None:
-    points_api.set_customer(MARIA, customer_payload())
-    await link(store, MARIA)
 
     response = await web_bot.post(private_message("/saldo"))
     await web_bot.settle()
@@ -35,11 +31,9 @@ async def test_an_update_posted_to_the_webhook_is_answered_through_python_telegr
 
 
 async def test_the_webhook_answers_before_the_points_api_does_and_the_reply_follows(
-    web_bot: WebBot, bot_api: FakeBotApi, points_api: FakePointsApi, store: SqlStore
+    web_bot: WebBot, bot_api: FakeBotApi, points_api: FakePointsApi, maria: str
 ) -> None:
-    points_api.set_customer(MARIA, customer_payload())
     points_api.script(MARIA, [Fault.slow(0.4)])
-    await link(store, MARIA)
 
     response = await web_bot.post(private_message("/saldo"))
     sent_when_answered = len(bot_api.sent_messages())
@@ -170,11 +164,9 @@ def test_the_webhook_path_is_derived_from_the_secret_and_does_not_contain_it() -
 
 
 async def test_updates_still_running_at_shutdown_are_finished_before_it_completes(
-    web_bot: WebBot, bot_api: FakeBotApi, points_api: FakePointsApi, store: SqlStore
+    web_bot: WebBot, bot_api: FakeBotApi, points_api: FakePointsApi, maria: str
 ) -> None:
-    points_api.set_customer(MARIA, customer_payload())
     points_api.script(MARIA, [Fault.slow(0.3)])
-    await link(store, MARIA)
     response = await web_bot.post(private_message("/saldo"))
     assert response.status == 200
 
