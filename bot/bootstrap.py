@@ -66,6 +66,8 @@ async def open_services(
                 admins=settings.admin_ids if admins is None else admins,
                 deadline=settings.reply_deadline,
                 reminder_days=settings.reminder_days,
+                invite_ttl_hours=settings.invite_ttl_hours,
+                retention_days=settings.retention_days,
             )
             yield Services(conversation, store, engine, points, client)
     finally:
