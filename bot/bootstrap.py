@@ -74,6 +74,17 @@ async def open_services(
         await engine.dispose()
 
 
+@asynccontextmanager
+async def open_store(settings: Settings) -> AsyncIterator[SqlStore]:
+    """Open the database alone, for commands that need neither chat nor points API."""
+    engine = create_engine(settings.database_url)
+    try:
+        await check_connection(engine)
+        yield SqlStore(create_session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
 def build_sweeper(settings: Settings, services: Services, notifier: Notifier) -> ReminderSweep:
     """Build the reminder sweep and let admins start it from the chat."""
     sweeper = ReminderSweep(
@@ -85,6 +96,7 @@ def build_sweeper(settings: Settings, services: Services, notifier: Notifier) ->
         texts=services.conversation.texts,
         concurrency=settings.bonifiq_max_concurrency,
         senders=settings.reminder_senders,
+        retention_days=settings.retention_days,
     )
     services.conversation.sweeper = sweeper
     return sweeper
