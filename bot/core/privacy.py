@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.core import arguments
 from bot.core import format as fmt
-from bot.core.admin import bad_user_id
+from bot.core.admin import target_user
 from bot.core.commands import Command
 from bot.core.context import Context
 from bot.core.messages import Button, Incoming, Reply
@@ -130,11 +129,9 @@ async def forget(ctx: Context, incoming: Incoming, command: Command, now: dateti
 async def _forget_for_admin(
     ctx: Context, incoming: Incoming, command: Command, now: datetime
 ) -> list[Reply]:
-    if refusal := ctx.admin_guard(incoming, command):
-        return refusal
-    target = arguments.parse_user_id(command.args)
-    if target is None:
-        return [bad_user_id(ctx, command.args)]
+    target = target_user(ctx, incoming, command)
+    if isinstance(target, list):
+        return target
     admin, channel = incoming.user.user_id, incoming.user.channel
     async with ctx.store.unit_of_work() as uow:
         erasure = await uow.privacy.erase_user(channel, target)
