@@ -82,8 +82,21 @@ async def open_services(
                 admins=settings.admin_ids if admins is None else admins,
                 deadline=settings.reply_deadline,
                 reminder_days=settings.reminder_days,
+                invite_ttl_hours=settings.invite_ttl_hours,
+                retention_days=settings.retention_days,
             )
             yield Services(conversation, store, engine, points, client, metrics, api_health)
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def open_store(settings: Settings) -> AsyncIterator[SqlStore]:
+    """Open the database alone, for commands that need neither chat nor points API."""
+    engine = create_engine(settings.database_url)
+    try:
+        await check_connection(engine)
+        yield SqlStore(create_session_factory(engine))
     finally:
         await engine.dispose()
 
@@ -100,6 +113,7 @@ def build_sweeper(settings: Settings, services: Services, notifier: Notifier) ->
         concurrency=settings.bonifiq_max_concurrency,
         senders=settings.reminder_senders,
         metrics=services.metrics,
+        retention_days=settings.retention_days,
     )
     services.conversation.sweeper = sweeper
     return sweeper

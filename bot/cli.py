@@ -7,15 +7,18 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 
 from telegram.error import InvalidToken, NetworkError
 
-from bot.bonifiq.errors import BonifiqError
+from bot.bonifiq.errors import BonifiqAuthError, BonifiqError, CustomerNotFoundError
+from bot.bonifiq.models import customer_id_problem
 from bot.bootstrap import (
     Services,
     build_sweeper,
     build_telegram,
     open_services,
+    open_store,
     open_telegram_bot,
     utc_now,
 )
@@ -29,6 +32,8 @@ from bot.channels.telegram import (
 )
 from bot.config import ConfigError, Settings, load_settings
 from bot.core import format as fmt
+from bot.core import invites
+from bot.core.models import AuditEntry
 from bot.core.reminders import SweepAbortedError, sweep_missed
 from bot.db.engine import DatabaseUnavailableError
 from bot.db.migrate import upgrade_to_head
@@ -62,6 +67,23 @@ def _parser() -> argparse.ArgumentParser:
         help="list who would be reminded of what, sending and recording nothing",
     )
     commands.add_parser("demo", help="chat in the terminal against a sandbox points API")
+    invite = commands.add_parser(
+        "invite", help="print a single-use invite link for a customer (for scripts)"
+    )
+    invite.add_argument("customer_id", help="the customer's id in the store (usually e-mail)")
+    invite.add_argument(
+        "--check",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="ask the points API whether the customer exists first (default: --check)",
+    )
+    forget = commands.add_parser(
+        "forget", help="erase what the bot keeps about a customer or a chat user (LGPD)"
+    )
+    who = forget.add_mutually_exclusive_group(required=True)
+    who.add_argument("--customer", metavar="ID", help="the customer's id in the store")
+    who.add_argument("--user", metavar="ID", type=int, help="the chat user's numeric id")
+    forget.add_argument("--channel", default="telegram", help="the user's channel (telegram)")
     return parser
 
 
@@ -97,6 +119,10 @@ async def _run_command(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "remind":
         return await run_reminders(settings, dry_run=args.dry_run)
+    if args.command == "invite":
+        return await issue_invite(settings, args.customer_id, check=args.check)
+    if args.command == "forget":
+        return await forget(settings, customer_id=args.customer, user=(args.channel, args.user))
     if args.command == "demo":
         interactive = sys.stdin.isatty() and sys.stdout.isatty()
         await run_demo(settings, sys.stdin, sys.stdout, interactive=interactive)
@@ -215,3 +241,56 @@ def describe(item: PlannedReminder, settings: Settings) -> str:
         for due in item.due
     ]
     return f"user {item.chat.user_id} · {item.customer_id} · " + "; ".join(parts)
+
+
+async def issue_invite(settings: Settings, customer_id: str, *, check: bool) -> int:
+    """Print an invite link and its expiry; 1 when the customer is unknown or the id invalid."""
+    settings.require("telegram_bot_token", "bonifiq_api_token", "bonifiq_api_key")
+    if problem := customer_id_problem(customer_id):
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    await upgrade_to_head(settings.database_url)
+    async with open_services(settings) as services:
+        if check:
+            try:
+                await services.client.customer_points(customer_id)
+            except CustomerNotFoundError:
+                print("error: the points API has no such customer", file=sys.stderr)
+                return 1
+            except BonifiqAuthError:
+                raise
+            except BonifiqError as exc:
+                print(f"warning: customer not checked ({exc})", file=sys.stderr)
+        application = build_telegram(settings, services, updater=False)
+        async with application:  # getMe: the bot's username makes the link
+            issued = await invites.issue(
+                services.store,
+                customer_id,
+                channel="cli",
+                via="cli",
+                issued_by=None,
+                now=utc_now(),
+                ttl=timedelta(hours=settings.invite_ttl_hours),
+            )
+            print(issued.telegram_url(application.bot.username))
+    print(f"expires {issued.expires_at.astimezone(settings.timezone).isoformat()}")
+    return 0
+
+
+async def forget(
+    settings: Settings, *, customer_id: str | None, user: tuple[str, int | None]
+) -> int:
+    """Erase a customer's or a chat user's data and print what was deleted."""
+    await upgrade_to_head(settings.database_url)
+    channel, user_id = user
+    async with open_store(settings) as store, store.unit_of_work() as uow:
+        if customer_id is not None:
+            erasure = await uow.privacy.erase_customer(customer_id)
+        else:
+            assert user_id is not None  # argparse requires one of the two
+            erasure = await uow.privacy.erase_user(channel, user_id)
+        if erasure.found:
+            await uow.audit.record(AuditEntry("cli", None, "erase", None, None, None, utc_now()))
+        await uow.commit()
+    print(erasure.line() if erasure.found else "nothing stored about them")
+    return 0

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # Just under Telegram's ~30/s: a limiter at exactly the limit trips it on jitter.
     telegram_send_rate: Annotated[float, Field(gt=0, le=30)] = 29.0
     reminder_senders: Annotated[int, Field(ge=1, le=32)] = 1
+    # A week; fractions allowed (0.5 is half an hour), a year at most.
+    invite_ttl_hours: Annotated[float, Field(gt=0, le=8_784)] = 168.0
+    retention_days: Annotated[int, Field(ge=1, le=3_650)] = 365
     log_level: str = "INFO"
     log_format: Literal["text", "json", "auto"] = "auto"
     webhook_url: str | None = None

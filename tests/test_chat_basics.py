@@ -42,7 +42,8 @@ async def test_start_tells_an_unlinked_user_what_data_is_kept(
     text = await only_reply(deliver, bot_api, private_message("/start"))
 
     assert "O que guardamos" in text
-    assert "/desvincular" in text
+    assert "/meusdados" in text
+    assert "/apagar" in text
 
 
 async def test_start_tells_a_linked_user_their_customer_id(
@@ -180,9 +181,19 @@ async def test_command_menu_for_everyone_has_no_admin_commands(
     default, admin = [call for call in bot_api.calls if call.method == "setMyCommands"]
     assert default.params["scope"] == {"type": "default"}
     names = [command["command"] for command in default.params["commands"]]
-    assert names == ["saldo", "extrato", "lembretes", "start", "desvincular", "ajuda"]
+    assert names == [
+        "saldo",
+        "extrato",
+        "lembretes",
+        "start",
+        "meusdados",
+        "privacidade",
+        "desvincular",
+        "apagar",
+        "ajuda",
+    ]
     assert admin.params["scope"] == {"type": "chat", "chat_id": ADMIN_USER_ID}
-    assert {"vincular", "cliente", "lembrar_agora"} <= {
+    assert {"vincular", "convite", "cliente", "lembrar_agora"} <= {
         c["command"] for c in admin.params["commands"]
     }
 

@@ -153,3 +153,19 @@ def test_demo_shows_a_reminder_when_the_admin_sweeps_now(tmp_path: Path) -> None
     assert result.stdout.count("perto de expirar") == 1
     assert "Avisos enviados: 1" in result.stdout
     assert "Avisos enviados: 0" in result.stdout
+
+
+def test_invite_without_a_token_stops_with_one_line_naming_it(tmp_path: Path) -> None:
+    result = run_cli("invite", "maria@loja.com.br", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: TELEGRAM_BOT_TOKEN is required for this command but is not set"
+    ]
+
+
+def test_forget_needs_a_customer_or_a_user(tmp_path: Path) -> None:
+    result = run_cli("forget", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "one of the arguments --customer --user is required" in result.stderr

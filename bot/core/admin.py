@@ -84,13 +84,19 @@ def bad_user_id(ctx: Context, raw: str) -> Reply:
     return ctx.reply("admin.bad_user_id", value=fmt.shorten(raw, ECHO_LIMIT))
 
 
-async def unlink(ctx: Context, incoming: Incoming, command: Command, now: datetime) -> list[Reply]:
-    """End a user's link and tell them, when the bot has their chat."""
+def target_user(ctx: Context, incoming: Incoming, command: Command) -> int | list[Reply]:
+    """Let an admin in and read the user id the command is about, or say what is wrong."""
     if refusal := ctx.admin_guard(incoming, command):
         return refusal
     target = arguments.parse_user_id(command.args)
-    if target is None:
-        return [bad_user_id(ctx, command.args)]
+    return [bad_user_id(ctx, command.args)] if target is None else target
+
+
+async def unlink(ctx: Context, incoming: Incoming, command: Command, now: datetime) -> list[Reply]:
+    """End a user's link and tell them, when the bot has their chat."""
+    target = target_user(ctx, incoming, command)
+    if isinstance(target, list):
+        return target
     admin, channel = incoming.user.user_id, incoming.user.channel
     async with ctx.store.unit_of_work() as uow:
         ended = await uow.links.unlink(channel, target, admin, now)
@@ -99,11 +105,11 @@ async def unlink(ctx: Context, incoming: Incoming, command: Command, now: dateti
         await uow.audit.record(
             AuditEntry(channel, admin, "unlink", target, ended.customer_id, None, now)
         )
-        target_user = await uow.users.get(channel, target)
+        unlinked = await uow.users.get(channel, target)
         await uow.commit()
     logger.info("Admin %s unlinked user %s", admin, target)
     replies = [ctx.reply("admin.unlink_done", user_id=target, customer_id=ended.customer_id)]
-    replies += ctx.notify(target_user, admin, "notify.unlinked", ended.customer_id)
+    replies += ctx.notify(unlinked, admin, "notify.unlinked", ended.customer_id)
     return replies
 
 

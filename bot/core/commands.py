@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -16,11 +17,38 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "cliente": ("cliente", "whois"),
     "lembretes": ("lembretes", "reminders", "lembrete"),
     "lembrar_agora": ("lembrar_agora", "remind_now"),
+    "convite": ("convite", "invite"),
+    "privacidade": ("privacidade", "privacy"),
+    "meusdados": ("meusdados", "mydata", "meus_dados"),
+    "apagar": ("apagar", "forget"),
 }
-USER_COMMANDS = ("saldo", "extrato", "lembretes", "start", "desvincular", "ajuda")
-ADMIN_COMMANDS = ("vincular", "desvincular", "cliente", "lembrar_agora")
+USER_COMMANDS = (
+    "saldo",
+    "extrato",
+    "lembretes",
+    "start",
+    "meusdados",
+    "privacidade",
+    "desvincular",
+    "apagar",
+    "ajuda",
+)
+ADMIN_COMMANDS = ("vincular", "convite", "desvincular", "cliente", "apagar", "lembrar_agora")
 # What buttons may send back: nothing that needs an admin or free-form arguments.
-BUTTON_ACTIONS = frozenset({"saldo", "extrato", "ajuda", "lembretes on", "lembretes off"})
+BUTTON_ACTIONS = frozenset(
+    {
+        "saldo",
+        "extrato",
+        "ajuda",
+        "lembretes on",
+        "lembretes off",
+        "apagar confirmar",
+        "apagar cancelar",
+        "manter",
+    }
+)
+# A button that carries an argument: "trocar <invite code>" confirms switching to an invite.
+_CODE_ACTION = re.compile(r"(trocar) ([A-Za-z0-9_-]{16,64})")
 # What `/start <payload>` may ask for, arriving from a group's "talk privately" button.
 DEEP_LINKS = frozenset({"saldo", "extrato", "lembretes"})
 
@@ -80,6 +108,8 @@ def _split_head(text: str) -> tuple[str, str, str]:
 def action(data: str) -> Command | None:
     """Return the command a button press stands for, or None for stale or forged data."""
     data = data.strip()
+    if coded := _CODE_ACTION.fullmatch(data):
+        return Command(coded.group(1), coded.group(2))
     if data not in BUTTON_ACTIONS:
         return None
     name, _, args = data.partition(" ")

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from bot.bonifiq.errors import (
     BonifiqAuthError,
@@ -44,6 +44,13 @@ class Context:
     history_limit: int = views.HISTORY_LIMIT
     reminder_days: tuple[int, ...] = (30, 7, 1)
     sweeper: Sweeper | None = None
+    invite_ttl_hours: float = 168.0
+    retention_days: int = 365
+
+    @property
+    def invite_ttl(self) -> timedelta:
+        """How long an invite works after it is issued."""
+        return timedelta(hours=self.invite_ttl_hours)
 
     def reply(
         self, key: str, *, buttons: Buttons = (), chat_id: int | None = None, **values: object

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core import admin, commands, customer, limits
+from bot.core import admin, commands, customer, invites, limits, privacy
 from bot.core.commands import Command, NotForThisBot
 from bot.core.context import Context, Handler
 from bot.core.messages import Incoming, Reply
@@ -34,6 +34,12 @@ HANDLERS: dict[str, Handler] = {
     "vincular": admin.link,
     "cliente": admin.whois,
     "lembrar_agora": admin.remind_now,
+    "convite": invites.invite,
+    "trocar": invites.switch,
+    "manter": invites.keep,
+    "privacidade": privacy.privacy,
+    "meusdados": privacy.my_data,
+    "apagar": privacy.forget,
 }
 """Each command's use case, by canonical name (see `bot.core.commands.ALIASES`)."""
 
@@ -73,8 +79,14 @@ class Conversation(Context):
             return [self.reply("internal_error")]
 
     async def dispatch(self, incoming: Incoming, command: Command, now: datetime) -> list[Reply]:
-        """Run the command's use case; `/start saldo` (a group's deep link) runs `saldo`."""
-        if command.name == "start" and command.args in commands.DEEP_LINKS and incoming.private:
+        """Run the command's use case.
+
+        `/start <payload>` arrives from a deep link: `saldo` and the like from a group's
+        "talk privately" button, anything else from an invite link.
+        """
+        if command.name == "start" and command.args and incoming.private:
+            if command.args not in commands.DEEP_LINKS:
+                return await invites.redeem(self, incoming, command.args, now)
             command = Command(command.args)
         return await HANDLERS[command.name](self, incoming, command, now)
 

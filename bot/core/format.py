@@ -46,6 +46,12 @@ def day(moment: datetime | date, timezone: tzinfo) -> str:
     return format_date(moment, "dd/MM/yyyy", locale=LOCALE)
 
 
+def moment(value: datetime, timezone: tzinfo) -> str:
+    """Return `15/12/2026 às 10:00`, the moment in the bot's zone."""
+    local = value.astimezone(timezone)
+    return f"{day(local, timezone)} às {local:%H:%M}"
+
+
 def days_between(today: date, later: date) -> int:
     """Return whole calendar days from `today` to `later`."""
     return (later - today).days

@@ -42,6 +42,8 @@ class Link:
     linked_by: int | None
     linked_at: datetime
     reminders_enabled: bool = True
+    origin: str = "admin"
+    """How the link was made: "admin" (by hand) or "invite"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +51,8 @@ class AuditEntry:
     """One admin action, kept for accountability."""
 
     channel: str
-    admin_user_id: int
+    admin_user_id: int | None
+    """None where no admin acted (a user erasing their own data)."""
     action: str
     target_user_id: int | None
     customer_id: str | None
@@ -89,3 +92,60 @@ class LedgerKey:
 
     expires_on: date
     threshold_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewInvite:
+    """An invite to store: only the hash of its code is kept."""
+
+    code_hash: str
+    customer_id: str
+    issued_via: str
+    """"admin" (a chat command), "cli" or "api"."""
+    issued_by: int | None
+    issued_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    """A stored invite, as its code's owner may be told about it."""
+
+    customer_id: str
+    expires_at: datetime
+    used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredData:
+    """Everything the bot keeps about one chat user, for `/meusdados`."""
+
+    user: ChatUser
+    last_seen_at: datetime
+    blocked_at: datetime | None
+    link: Link | None
+    ended_links: int
+    reminders_sent: int
+    last_reminder_at: datetime | None
+    invites_used: int
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What an erasure deleted or anonymised, by table."""
+
+    deleted: dict[str, int]
+    anonymised: dict[str, int]
+
+    @property
+    def found(self) -> bool:
+        """Tell whether there was anything to erase."""
+        return any(self.deleted.values()) or any(self.anonymised.values())
+
+    def line(self) -> str:
+        """Return `deleted: chat_users 1, links 2; anonymised: admin_audit 3`."""
+        deleted = ", ".join(f"{table} {count}" for table, count in self.deleted.items() if count)
+        anonymised = ", ".join(
+            f"{table} {count}" for table, count in self.anonymised.items() if count
+        )
+        return f"deleted: {deleted or 'nothing'}; anonymised: {anonymised or 'nothing'}"

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from bot.bonifiq.models import CustomerPoints
 from bot.core.messages import Reply
-from bot.core.models import AuditEntry, ChatUser, LedgerKey, Link, TargetPage, UserProfile
+from bot.core.models import (
+    AuditEntry,
+    ChatUser,
+    Erasure,
+    Invite,
+    LedgerKey,
+    Link,
+    NewInvite,
+    StoredData,
+    TargetPage,
+    UserProfile,
+)
 from bot.core.reminders import SweepSummary
 
 
@@ -50,7 +61,14 @@ class LinkRepository(Protocol):
         ...
 
     async def link(
-        self, channel: str, user_id: int, customer_id: str, linked_by: int | None, now: datetime
+        self,
+        channel: str,
+        user_id: int,
+        customer_id: str,
+        linked_by: int | None,
+        now: datetime,
+        *,
+        origin: str = "admin",
     ) -> Link | None:
         """Link the user (creating a bare chat user if needed); return the link it replaced."""
         ...
@@ -123,6 +141,61 @@ class ReminderRepository(Protocol):
         ...
 
 
+class InviteRepository(Protocol):
+    """Single-use invites, and the bad codes users tried (to throttle guessing)."""
+
+    async def add(self, invite: NewInvite) -> None:
+        """Store a new invite."""
+        ...
+
+    async def find(self, code_hash: str) -> Invite | None:
+        """Return the invite with this code hash, used or not, or None."""
+        ...
+
+    async def consume(self, code_hash: str, channel: str, user_id: int, now: datetime) -> bool:
+        """Mark the invite used by this user, in one statement; False if used or expired.
+
+        Of several users consuming one code at the same moment, in one process or several,
+        exactly one gets True.
+        """
+        ...
+
+    async def record_bad_attempt(self, channel: str, user_id: int, now: datetime) -> None:
+        """Remember that the user sent a code that was unknown, used or expired."""
+        ...
+
+    async def bad_attempts(self, channel: str, user_id: int, since: datetime) -> int:
+        """Count the user's bad codes since `since`."""
+        ...
+
+
+class PrivacyRepository(Protocol):
+    """What the bot keeps about a person: reading it all, erasing it all, expiring it."""
+
+    async def stored_data(self, channel: str, user_id: int) -> StoredData | None:
+        """Return everything kept about the user, or None if the bot keeps nothing."""
+        ...
+
+    async def erase_user(self, channel: str, user_id: int) -> Erasure:
+        """Delete the user, their links, reminders, attempts and invites; anonymise audits."""
+        ...
+
+    async def erase_customer(self, customer_id: str) -> Erasure:
+        """Erase every chat user ever linked to the customer, and the customer's invites."""
+        ...
+
+    async def purge(
+        self, *, ledger_before: date, history_before: datetime, attempts_before: datetime
+    ) -> dict[str, int]:
+        """Delete what is past retention; return how many rows each table lost.
+
+        Reminder ledger rows of expirations before `ledger_before`; ended links, invites
+        that expired and admin audit rows before `history_before`; invite attempts before
+        `attempts_before`.
+        """
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: repositories share it; nothing is kept unless `commit` is called."""
 
@@ -130,6 +203,8 @@ class UnitOfWork(Protocol):
     links: LinkRepository
     audit: AuditRepository
     reminders: ReminderRepository
+    invites: InviteRepository
+    privacy: PrivacyRepository
 
     async def commit(self) -> None:
         """Make every change in this unit permanent."""

@@ -112,7 +112,14 @@ class SqlLinkRepository:
         return None if found is None else _link(found[0], found[1])
 
     async def link(
-        self, channel: str, user_id: int, customer_id: str, linked_by: int | None, now: datetime
+        self,
+        channel: str,
+        user_id: int,
+        customer_id: str,
+        linked_by: int | None,
+        now: datetime,
+        *,
+        origin: str = "admin",
     ) -> Link | None:
         """Link the user to `customer_id`, creating a bare chat user if needed.
 
@@ -139,7 +146,11 @@ class SqlLinkRepository:
             await self._session.flush()
         self._session.add(
             LinkRow(
-                chat_user_id=user.id, customer_id=customer_id, linked_by=linked_by, linked_at=now
+                chat_user_id=user.id,
+                customer_id=customer_id,
+                linked_by=linked_by,
+                linked_at=now,
+                origin=origin,
             )
         )
         await self._session.flush()
@@ -456,6 +467,7 @@ def _link(row: LinkRow, user: ChatUserRow) -> Link:
         linked_by=row.linked_by,
         linked_at=_as_utc(row.linked_at),
         reminders_enabled=row.reminders_enabled,
+        origin=row.origin,
     )
 
 

@@ -11,10 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.ports import (
     AuditRepository,
     ChatUserRepository,
+    InviteRepository,
     LinkRepository,
+    PrivacyRepository,
     ReminderRepository,
 )
 from bot.db.engine import SQLITE_BEGIN_OPTION
+from bot.db.invites import SqlInviteRepository
+from bot.db.privacy import SqlPrivacyRepository
 from bot.db.repositories import (
     SqlAuditRepository,
     SqlChatUserRepository,
@@ -30,6 +34,8 @@ class SqlUnitOfWork:
     links: LinkRepository
     audit: AuditRepository
     reminders: ReminderRepository
+    invites: InviteRepository
+    privacy: PrivacyRepository
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -37,6 +43,8 @@ class SqlUnitOfWork:
         self.links = SqlLinkRepository(session)
         self.audit = SqlAuditRepository(session)
         self.reminders = SqlReminderRepository(session)
+        self.invites = SqlInviteRepository(session)
+        self.privacy = SqlPrivacyRepository(session)
 
     async def commit(self) -> None:
         """Make every change so far permanent; later changes need another commit."""

@@ -40,6 +40,8 @@ LANGUAGE_CODE_LENGTH = 35
 CUSTOMER_ID_LENGTH = MAX_CUSTOMER_ID_LENGTH
 ACTION_LENGTH = 32
 DETAIL_LENGTH = 500
+ORIGIN_LENGTH = 16
+CODE_HASH_LENGTH = 64
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -135,6 +137,10 @@ class LinkRow(Base):
     unlinked_by: Mapped[int | None] = mapped_column(BigInteger)
     # The server default gives links made before reminders existed the same default as new ones.
     reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # How the link was made: "admin" (by hand) or "invite" (the user opened an invite link).
+    origin: Mapped[str] = mapped_column(
+        String(ORIGIN_LENGTH), default="admin", server_default=text("'admin'")
+    )
 
 
 class AdminAuditRow(Base):
@@ -145,7 +151,8 @@ class AdminAuditRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     channel: Mapped[str] = mapped_column(String(CHANNEL_LENGTH))
-    admin_user_id: Mapped[int] = mapped_column(BigInteger)
+    # None where no admin acted: a user erasing their own data is recorded without any id.
+    admin_user_id: Mapped[int | None] = mapped_column(BigInteger)
     action: Mapped[str] = mapped_column(String(ACTION_LENGTH))
     target_user_id: Mapped[int | None] = mapped_column(BigInteger)
     customer_id: Mapped[str | None] = mapped_column(String(CUSTOMER_ID_LENGTH))
@@ -193,12 +200,48 @@ class ReminderSweepRow(Base):
     failed: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
+class InviteRow(Base):
+    """A single-use invite that links whoever opens it to one customer."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # SHA-256 of the code, hex: the code itself is never stored, so a copy of the database
+    # cannot be used to link anyone.
+    code_hash: Mapped[str] = mapped_column(String(CODE_HASH_LENGTH), unique=True)
+    customer_id: Mapped[str] = mapped_column(String(CUSTOMER_ID_LENGTH), index=True)
+    issued_via: Mapped[str] = mapped_column(String(ORIGIN_LENGTH))
+    """"admin" (a chat command), "cli" or "api"."""
+    issued_by: Mapped[int | None] = mapped_column(BigInteger)
+    """The admin's user id when an admin issued it in a chat."""
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    used_by: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("chat_users.id", ondelete="SET NULL")
+    )
+
+
+class InviteAttemptRow(Base):
+    """One bad invite code a chat user sent; recent ones throttle further attempts."""
+
+    __tablename__ = "invite_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("chat_users.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 metadata = Base.metadata
 
 __all__ = [
     "AdminAuditRow",
     "Base",
     "ChatUserRow",
+    "InviteAttemptRow",
+    "InviteRow",
     "LinkRow",
     "ReminderLedgerRow",
     "ReminderSweepRow",

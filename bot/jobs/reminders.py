@@ -11,9 +11,11 @@ from typing import Any
 
 from bot.bonifiq.errors import BonifiqAuthError, BonifiqError, CustomerNotFoundError
 from bot.bonifiq.models import CustomerPoints
+from bot.core import format as fmt
 from bot.core import limits
 from bot.core.models import ReminderChat, ReminderTarget
 from bot.core.ports import DeliveryError, Notifier, PointsGateway, RecipientBlockedError, Store
+from bot.core.privacy import LEDGER_RETENTION_DAYS
 from bot.core.reminders import (
     DueExpiration,
     SweepAbortedError,
@@ -30,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 """Linked customers read from the database at once."""
+ATTEMPT_RETENTION = timedelta(days=1)
+"""How long a bad invite code is remembered; throttling looks back 15 minutes."""
 
 Progress = Callable[[int, int], None]
 """Called with (customers done, customers in all) as the sweep goes."""
@@ -69,6 +73,8 @@ class ReminderSweep:
     """Messages in flight at once; after a crash at most this many may be sent again."""
     batch_size: int = BATCH_SIZE
     metrics: Metrics | None = None
+    retention_days: int = 365
+    """Days ended links, expired invites and admin audit rows are kept."""
     _running: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
@@ -93,6 +99,7 @@ class ReminderSweep:
         if self.metrics is not None:
             self.metrics.sweep_done(now, seconds, summary.sent, summary.failed, summary.blocked)
         logger.info("Reminder sweep done: %s", summary.line())
+        await self.purge(now)
         return summary
 
     async def stop(self) -> None:
@@ -100,6 +107,23 @@ class ReminderSweep:
         self._stopping.set()
         async with self._running:
             pass
+
+    async def purge(self, now: datetime) -> dict[str, int]:
+        """Delete what is past retention, as the daily sweep does after reminding."""
+        today = fmt.local_date(now, self.timezone)
+        async with self.store.unit_of_work() as uow:
+            purged = await uow.privacy.purge(
+                ledger_before=today - timedelta(days=LEDGER_RETENTION_DAYS),
+                history_before=now - timedelta(days=self.retention_days),
+                attempts_before=now - ATTEMPT_RETENTION,
+            )
+            await uow.commit()
+        if any(purged.values()):
+            logger.info(
+                "Retention: deleted %s",
+                ", ".join(f"{table} {count}" for table, count in purged.items() if count),
+            )
+        return purged
 
     async def plan(
         self, now: datetime, progress: Progress | None = None

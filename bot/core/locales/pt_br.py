@@ -13,6 +13,10 @@ MESSAGES: dict[str, str] = {
     "button.balance_full": "💰 Ver saldo completo",
     "button.reminders_off": "🔕 Desligar lembretes",
     "button.reminders_on": "🔔 Ligar lembretes",
+    "button.switch": "Trocar",
+    "button.keep": "Manter",
+    "button.forget_confirm": "🗑 Apagar meus dados",
+    "button.forget_cancel": "Cancelar",
     "menu.start": "Começar e ver seu vínculo",
     "menu.saldo": "Ver pontos, cashback e vencimentos",
     "menu.extrato": "Ver as últimas movimentações de pontos",
@@ -22,6 +26,10 @@ MESSAGES: dict[str, str] = {
     "menu.lembrar_agora": "(admin) Enviar agora os avisos de pontos a expirar",
     "menu.vincular": "(admin) Vincular usuário a um cliente",
     "menu.cliente": "(admin) Ver o vínculo de um usuário",
+    "menu.convite": "(admin) Criar um link de convite para um cliente",
+    "menu.privacidade": "Ver o que guardamos, por quê e por quanto tempo",
+    "menu.meusdados": "Ver todos os dados que o bot guarda sobre você",
+    "menu.apagar": "Apagar todos os seus dados do bot",
     # /start
     "start.linked": (
         "Olá, {name}! 👋\n"
@@ -32,16 +40,17 @@ MESSAGES: dict[str, str] = {
     "start.unlinked": (
         "Olá, {name}! 👋\n"
         "Eu mostro seus pontos, cashback e vencimentos do programa de fidelidade da loja.\n\n"
-        "Sua conta ainda não está vinculada a um cadastro da loja. Para vincular, envie à"
-        " loja o seu número de usuário do Telegram: <code>{user_id}</code>\n\n"
+        "Sua conta ainda não está vinculada a um cadastro da loja. Se a loja lhe enviou um"
+        " link de convite, basta abri-lo. Ou envie à loja o seu número de usuário do"
+        " Telegram: <code>{user_id}</code>\n\n"
         "{privacy}"
     ),
     "privacy": (
         "🔒 <i>O que guardamos: seu número de usuário e de chat, nome, @usuário e idioma do"
         " Telegram, o vínculo com seu cadastro na loja e quais avisos de pontos a expirar já"
         " enviamos, apenas para responder às suas consultas e avisar uma vez só. Seus pontos"
-        " são consultados na hora e não ficam guardados. Envie /lembretes off para não"
-        " receber avisos e /desvincular para remover o vínculo.</i>"
+        " são consultados na hora e não ficam guardados. Envie /meusdados para ver tudo o que"
+        " guardamos, /apagar para apagar tudo e /privacidade para os detalhes.</i>"
     ),
     "name.fallback": "cliente",
     # /ajuda
@@ -51,7 +60,10 @@ MESSAGES: dict[str, str] = {
         "/extrato: últimas movimentações de pontos\n"
         "/start: seu vínculo com a loja\n"
         "/lembretes: ligar ou desligar avisos de pontos a expirar\n"
+        "/meusdados: tudo o que o bot guarda sobre você\n"
+        "/privacidade: o que guardamos, por quê e por quanto tempo\n"
         "/desvincular: remover o vínculo da sua conta\n"
+        "/apagar: apagar todos os seus dados do bot\n"
         "/ajuda: esta mensagem"
     ),
     "help.admin_commands": (
@@ -59,10 +71,12 @@ MESSAGES: dict[str, str] = {
         "/vincular &lt;usuário&gt; &lt;cliente&gt;: vincular um usuário do Telegram a um"
         " cliente\n"
         "/desvincular &lt;usuário&gt;: remover o vínculo de um usuário\n"
+        "/convite &lt;cliente&gt;: criar um link de convite de uso único para o cliente\n"
         "/cliente &lt;usuário&gt;: ver a qual cliente o usuário está vinculado\n"
+        "/apagar &lt;usuário&gt;: apagar os dados de um usuário (pedido por e-mail)\n"
         "/lembrar_agora: enviar agora os avisos de pontos a expirar"
     ),
-    "help.english": "Os comandos também funcionam em inglês: /balance, /history, /reminders, /help.",
+    "help.english": "Os comandos também funcionam em inglês: /balance, /history, /reminders, /mydata, /privacy, /forget, /help.",
     # /saldo
     "balance.title": "💰 <b>Saldo de {name}</b>",
     "balance.title_anonymous": "💰 <b>Seu saldo</b>",
@@ -198,4 +212,97 @@ MESSAGES: dict[str, str] = {
         " seus pontos."
     ),
     "notify.unlinked": "A loja removeu o vínculo da sua conta com o cadastro <b>{customer_id}</b>.",
+    # Invites
+    "invite.usage": (
+        "Uso: /convite &lt;cliente&gt;\nExemplo: <code>/convite maria@loja.com.br</code>"
+    ),
+    "invite.unknown_customer": (
+        "❌ O programa de pontos não tem o cliente <b>{customer_id}</b>. Nenhum convite foi"
+        " criado; confira o identificador."
+    ),
+    "invite.issued": (
+        "✉️ Convite para <b>{customer_id}</b>, de uso único, válido até {expires}:\n{target}"
+    ),
+    "invite.issued_code": (
+        "✉️ Convite para <b>{customer_id}</b>, de uso único, válido até {expires}. O cliente"
+        " envia ao bot: <code>/start {target}</code>"
+    ),
+    "invite.unchecked": (
+        "⚠️ Não consegui confirmar o cliente no programa de pontos agora (serviço"
+        " indisponível). O convite foi criado mesmo assim; confira o identificador."
+    ),
+    "invite.invalid": (
+        "Este link de convite não vale mais: ele já foi usado ou não existe. Peça à loja um"
+        " novo link."
+    ),
+    "invite.expired": "Este link de convite expirou. Peça à loja um novo link.",
+    "invite.throttled": (
+        "Foram muitas tentativas com links de convite inválidos. Aguarde {minutes} minutos e"
+        " tente de novo, ou peça à loja um novo link."
+    ),
+    "invite.already_linked": "Sua conta já está vinculada a este cadastro. Tudo certo! 👍",
+    "invite.confirm_switch": (
+        "Sua conta já está vinculada a outro cadastro da loja. Quer trocar para o cadastro"
+        " deste convite? O vínculo atual será encerrado."
+    ),
+    "invite.kept": "Tudo certo: seu vínculo continua como estava.",
+    "invite.linked": "✅ Pronto! Sua conta foi vinculada ao seu cadastro na loja.",
+    "invite.balance_later": (
+        "Não consegui consultar seu saldo agora; toque em <b>Saldo</b> daqui a pouco."
+    ),
+    # Data rights
+    "privacy.full": (
+        "🔒 <b>Privacidade</b>\n"
+        "<b>O que guardamos</b>: seu número de usuário e de chat do Telegram, nome, @usuário e"
+        " idioma como o Telegram os informa; quando você falou com o bot pela primeira e pela"
+        " última vez; o vínculo com seu cadastro na loja (qual cadastro, desde quando e se foi"
+        " feito pela loja ou por convite); se os avisos estão ligados; quais avisos de pontos a"
+        " expirar já enviamos; se você bloqueou o bot; convites usados e tentativas de convite"
+        " inválidas.\n"
+        "<b>Por quê</b>: para responder às suas consultas, avisar uma vez só antes de os pontos"
+        " expirarem e impedir que alguém use o cadastro de outra pessoa.\n"
+        "<b>O que não guardamos</b>: saldo, cashback, extrato e vencimentos são consultados na"
+        " hora no programa de fidelidade da loja e não ficam guardados.\n"
+        "<b>Por quanto tempo</b>: enquanto você usar o bot; avisos enviados, até {ledger_days}"
+        " dias depois do vencimento a que se referem; vínculos encerrados, convites vencidos e"
+        " registros da administração, {retention_days} dias; tentativas de convite, um dia.\n"
+        "<b>Seus direitos (LGPD)</b>: ver seus dados a qualquer momento com /meusdados; apagar"
+        " tudo com /apagar; deixar de receber avisos com /lembretes off; desfazer o vínculo"
+        " com /desvincular. Para corrigir o cadastro, fale com a loja, que é a responsável"
+        " pelos seus dados."
+    ),
+    "mydata.title": "🔒 <b>Seus dados no bot</b>",
+    "mydata.identity": (
+        "• Conta: {channel}, usuário <code>{user_id}</code>; nome: {name}; {username};"
+        " idioma: {language}"
+    ),
+    "mydata.seen": "• Primeira conversa: {first}; última: {last}",
+    "mydata.unlinked": "• Vínculo: nenhum",
+    "mydata.linked": "• Vínculo: cadastro <b>{customer_id}</b> desde {since}, {how}",
+    "mydata.by_invite": "por um link de convite",
+    "mydata.by_store": "feito pela loja",
+    "mydata.reminders_on": "• Avisos de pontos a expirar: ligados",
+    "mydata.reminders_off": "• Avisos de pontos a expirar: desligados",
+    "mydata.reminders_sent": "• Avisos enviados: {count}; o último: {last}",
+    "mydata.ended_links": "• Vínculos encerrados guardados: {count} (por até {days} dias)",
+    "mydata.blocked": "• Você bloqueou o bot em {since}",
+    "mydata.absent": "—",
+    "mydata.nothing": "O bot não guarda nenhum dado sobre você.",
+    "mydata.not_stored": (
+        "<i>Não guardamos saldo, cashback, extrato nem vencimentos: eles são consultados na"
+        " hora no programa de fidelidade da loja.</i>"
+    ),
+    "mydata.rights": "Para apagar tudo, envie /apagar. Detalhes em /privacidade.",
+    "forget.confirm": (
+        "Apagar todos os seus dados do bot? O vínculo com seu cadastro, suas preferências e o"
+        " registro de avisos serão apagados, e o bot não vai mais reconhecer você. Seus pontos"
+        " na loja continuam como estão."
+    ),
+    "forget.cancelled": "Nada foi apagado.",
+    "forget.done": (
+        "🗑 Pronto: apagamos todos os seus dados do bot. Se quiser usar o bot de novo, peça à"
+        " loja um novo link de convite."
+    ),
+    "forget.admin_done": "🗑 Dados do usuário <code>{user_id}</code> apagados ({summary}).",
+    "forget.admin_nothing": "O bot não guarda nenhum dado do usuário <code>{user_id}</code>.",
 }

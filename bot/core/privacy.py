@@ -1,0 +1,144 @@
+"""The data subject's rights (LGPD arts. 18 and 19): what is kept, seeing it, erasing it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from bot.core import format as fmt
+from bot.core.admin import target_user
+from bot.core.commands import Command
+from bot.core.context import Context
+from bot.core.messages import Button, Incoming, Reply
+from bot.core.models import AuditEntry, StoredData
+from bot.core.texts import Html
+
+logger = logging.getLogger(__name__)
+
+CONFIRM = "confirmar"
+CANCEL = "cancelar"
+LEDGER_RETENTION_DAYS = 30
+"""Days a reminder record is kept after the expiration it was about."""
+
+
+async def privacy(
+    ctx: Context, incoming: Incoming, command: Command, now: datetime
+) -> list[Reply]:
+    """State what is stored, why, for how long, and how to exercise each right."""
+    return [
+        ctx.reply(
+            "privacy.full",
+            ledger_days=LEDGER_RETENTION_DAYS,
+            retention_days=ctx.retention_days,
+        )
+    ]
+
+
+async def my_data(
+    ctx: Context, incoming: Incoming, command: Command, now: datetime
+) -> list[Reply]:
+    """Show everything the bot stores about this user, at once (LGPD art. 19, I)."""
+    if not incoming.private:
+        return ctx.private_only(command.name)
+    user = incoming.user
+    async with ctx.store.unit_of_work(writes=False) as uow:
+        stored = await uow.privacy.stored_data(user.channel, user.user_id)
+    if stored is None:  # pragma: no cover - the update itself was just recorded
+        return [ctx.reply("mydata.nothing")]
+    return [Reply(_render(ctx, stored))]
+
+
+def _render(ctx: Context, stored: StoredData) -> Html:
+    texts, zone, user = ctx.texts, ctx.timezone, stored.user
+    absent = texts.text("mydata.absent")
+    lines: list[str] = [
+        texts.text("mydata.title"),
+        texts.text(
+            "mydata.identity",
+            channel=user.channel,
+            user_id=user.user_id,
+            name=" ".join(part for part in (user.first_name, user.last_name) if part) or absent,
+            username=f"@{user.username}" if user.username else absent,
+            language=user.language_code or absent,
+        ),
+        texts.text(
+            "mydata.seen",
+            first=fmt.moment(user.first_seen_at, zone),
+            last=fmt.moment(stored.last_seen_at, zone),
+        ),
+    ]
+    link = stored.link
+    if link is None:
+        lines.append(texts.text("mydata.unlinked"))
+    else:
+        how = texts.text("mydata.by_invite" if link.origin == "invite" else "mydata.by_store")
+        lines.append(
+            texts.text(
+                "mydata.linked",
+                customer_id=link.customer_id,
+                since=fmt.day(link.linked_at, zone),
+                how=how,
+            )
+        )
+        state = "mydata.reminders_on" if link.reminders_enabled else "mydata.reminders_off"
+        lines.append(texts.text(state))
+    last = fmt.moment(stored.last_reminder_at, zone) if stored.last_reminder_at else absent
+    lines.append(
+        texts.text("mydata.reminders_sent", count=fmt.number(stored.reminders_sent), last=last)
+    )
+    if stored.ended_links:
+        lines.append(
+            texts.text(
+                "mydata.ended_links",
+                count=fmt.number(stored.ended_links),
+                days=ctx.retention_days,
+            )
+        )
+    if stored.blocked_at is not None:
+        lines.append(texts.text("mydata.blocked", since=fmt.moment(stored.blocked_at, zone)))
+    lines += ["", texts.text("mydata.not_stored"), texts.text("mydata.rights")]
+    return Html("\n".join(lines))
+
+
+async def forget(ctx: Context, incoming: Incoming, command: Command, now: datetime) -> list[Reply]:
+    """Erase the user's data after they confirm; `/apagar <user id>` is an admin's request."""
+    args = command.args.strip().casefold()
+    if args and args not in (CONFIRM, CANCEL):
+        return await _forget_for_admin(ctx, incoming, command, now)
+    if not incoming.private:
+        return ctx.private_only(command.name)
+    if args == CANCEL:
+        return [ctx.reply("forget.cancelled", buttons=ctx.main_buttons())]
+    if args != CONFIRM:
+        buttons = (
+            (
+                Button(ctx.texts.text("button.forget_confirm"), action=f"apagar {CONFIRM}"),
+                Button(ctx.texts.text("button.forget_cancel"), action=f"apagar {CANCEL}"),
+            ),
+        )
+        return [ctx.reply("forget.confirm", buttons=buttons)]
+    user = incoming.user
+    async with ctx.store.unit_of_work() as uow:
+        erasure = await uow.privacy.erase_user(user.channel, user.user_id)
+        await uow.audit.record(AuditEntry(user.channel, None, "erase", None, None, None, now))
+        await uow.commit()
+    logger.info("A user erased their data (%s)", erasure.line())
+    return [ctx.reply("forget.done")]
+
+
+async def _forget_for_admin(
+    ctx: Context, incoming: Incoming, command: Command, now: datetime
+) -> list[Reply]:
+    target = target_user(ctx, incoming, command)
+    if isinstance(target, list):
+        return target
+    admin, channel = incoming.user.user_id, incoming.user.channel
+    async with ctx.store.unit_of_work() as uow:
+        erasure = await uow.privacy.erase_user(channel, target)
+        if erasure.found:
+            await uow.audit.record(AuditEntry(channel, admin, "erase", None, None, None, now))
+        await uow.commit()
+    if not erasure.found:
+        return [ctx.reply("forget.admin_nothing", user_id=target)]
+    logger.info("Admin %s erased a user's data (%s)", admin, erasure.line())
+    return [ctx.reply("forget.admin_done", user_id=target, summary=erasure.line())]

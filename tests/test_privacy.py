@@ -1,0 +1,276 @@
+"""Data rights: what is kept, seeing it all, erasing it all, and keeping nothing too long."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import BigInteger, Integer, String, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.cli import forget
+from bot.config import load_settings
+from bot.core import invites
+from bot.core.models import AuditEntry, LedgerKey, UserProfile
+from bot.db.store import SqlStore
+from bot.db.tables import metadata
+from bot.jobs.reminders import ReminderSweep
+from tests.fixtures.app import NOW
+from tests.fixtures.bonifiq import FakePointsApi, customer_payload
+from tests.fixtures.telegram import (
+    ADMIN_USER_ID,
+    CUSTOMER_USER_ID,
+    FakeBotApi,
+    button_press,
+    private_message,
+)
+from tests.helpers import link
+
+Deliver = Callable[[dict[str, Any]], Any]
+MARIA = "maria@loja.com.br"
+
+
+async def replies_to(deliver: Deliver, bot_api: FakeBotApi, update: dict[str, Any]) -> list[str]:
+    chat_id = update.get("message", update.get("callback_query", {})).get("from", {}).get("id")
+    before = len(bot_api.delivered_to(chat_id))
+    await deliver(update)
+    return [call.text for call in bot_api.delivered_to(chat_id)[before:]]
+
+
+async def a_customer_with_history(store: SqlStore, user_id: int = CUSTOMER_USER_ID) -> None:
+    """Maria talked to the bot, was linked by an admin, got reminders and used an invite."""
+    async with store.unit_of_work() as uow:
+        await uow.users.seen(
+            UserProfile("telegram", user_id, "Maria", "Silva", "maria"), user_id, NOW
+        )
+        await uow.links.link("telegram", user_id, "antigo@loja.com.br", ADMIN_USER_ID, NOW)
+        await uow.audit.record(
+            AuditEntry("telegram", ADMIN_USER_ID, "link", user_id, "antigo@loja.com.br", None, NOW)
+        )
+        await uow.commit()
+    await invites.issue(
+        store, MARIA, channel="cli", via="cli", issued_by=None, now=NOW, ttl=timedelta(days=7)
+    )
+    await link(store, MARIA, user_id)
+    async with store.unit_of_work() as uow:
+        await uow.audit.record(
+            AuditEntry("telegram", ADMIN_USER_ID, "whois", user_id, MARIA, "detail", NOW)
+        )
+        chat = await uow.users.get("telegram", user_id)
+        assert chat is not None
+        [target] = (await uow.reminders.targets("telegram", None, 10)).targets
+        await uow.reminders.record(
+            target.chats[0].chat_user_id, MARIA, [LedgerKey(date(2026, 12, 15), 30)], NOW
+        )
+        await uow.invites.record_bad_attempt("telegram", user_id, NOW)
+        await uow.commit()
+
+
+async def rows_naming(engine: AsyncEngine, user_id: int, customer_ids: list[str]) -> list[str]:
+    """Every row of every table (from the metadata) holding the user id or a customer id."""
+    found = []
+    async with engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            for column in table.columns:
+                if isinstance(column.type, BigInteger | Integer):
+                    condition = column == user_id
+                elif isinstance(column.type, String):
+                    condition = column.in_(customer_ids)
+                else:
+                    continue
+                count = await connection.scalar(
+                    select(func.count()).select_from(table).where(condition)
+                )
+                if count:
+                    found.append(f"{table.name}.{column.name}: {count}")
+    return found
+
+
+async def test_privacidade_says_what_why_how_long_and_how_to_exercise_each_right(
+    deliver: Deliver, bot_api: FakeBotApi
+) -> None:
+    [text] = await replies_to(deliver, bot_api, private_message("/privacidade"))
+
+    for part in (
+        "O que guardamos",
+        "Por quê",
+        "Por quanto tempo",
+        "LGPD",
+        "/meusdados",
+        "/apagar",
+    ):
+        assert part in text
+    assert "30 dias" in text
+    assert "365 dias" in text
+
+
+async def test_meusdados_shows_everything_stored_about_the_user(
+    deliver: Deliver, bot_api: FakeBotApi, store: SqlStore
+) -> None:
+    await a_customer_with_history(store)
+
+    [text] = await replies_to(deliver, bot_api, private_message("/meusdados", username="maria"))
+
+    for part in (
+        f"<code>{CUSTOMER_USER_ID}</code>",
+        "Maria",
+        "@maria",
+        "pt-br",
+        f"cadastro <b>{MARIA}</b> desde 26/11/2026",
+        "feito pela loja",
+        "Avisos de pontos a expirar: ligados",
+        "Avisos enviados: 1",
+        "Vínculos encerrados guardados: 1",
+        "Não guardamos saldo",
+    ):
+        assert part in text, part
+
+
+async def test_meusdados_says_a_link_came_from_an_invite(
+    deliver: Deliver, bot_api: FakeBotApi, points_api: FakePointsApi, store: SqlStore
+) -> None:
+    points_api.set_customer(MARIA, customer_payload())
+    invite = await invites.issue(
+        store, MARIA, channel="cli", via="cli", issued_by=None, now=NOW, ttl=timedelta(days=7)
+    )
+    await deliver(private_message(f"/start {invite.code}"))
+
+    [text] = await replies_to(deliver, bot_api, private_message("/mydata"))
+
+    assert "por um link de convite" in text
+
+
+async def test_apagar_asks_first_and_cancelar_keeps_everything(
+    deliver: Deliver, bot_api: FakeBotApi, store: SqlStore, engine: AsyncEngine
+) -> None:
+    await a_customer_with_history(store)
+    [question] = await replies_to(deliver, bot_api, private_message("/apagar"))
+    [_, cancel] = bot_api.delivered_to(CUSTOMER_USER_ID)[-1].buttons()
+
+    [text] = await replies_to(deliver, bot_api, button_press(cancel["callback_data"]))
+
+    assert "Apagar todos os seus dados" in question
+    assert "Nada foi apagado" in text
+    assert await rows_naming(engine, CUSTOMER_USER_ID, [MARIA])
+
+
+async def test_apagar_confirmed_leaves_no_row_naming_the_user_or_their_customers(
+    deliver: Deliver, bot_api: FakeBotApi, store: SqlStore, engine: AsyncEngine
+) -> None:
+    await a_customer_with_history(store)
+    await deliver(private_message("/forget"))
+    [confirm, _] = bot_api.delivered_to(CUSTOMER_USER_ID)[-1].buttons()
+
+    [text] = await replies_to(deliver, bot_api, button_press(confirm["callback_data"]))
+
+    assert "apagamos todos os seus dados" in text
+    assert await rows_naming(engine, CUSTOMER_USER_ID, [MARIA, "antigo@loja.com.br"]) == []
+
+
+async def test_erasure_keeps_the_audit_trail_without_anyone_in_it(
+    deliver: Deliver, bot_api: FakeBotApi, store: SqlStore
+) -> None:
+    await a_customer_with_history(store)
+    await deliver(private_message("/apagar confirmar"))
+
+    async with store.unit_of_work(writes=False) as uow:
+        entries = await uow.audit.recent(10)
+
+    assert [entry.action for entry in entries] == ["erase", "whois", "invite", "link"]
+    for entry in entries:
+        assert (entry.target_user_id, entry.customer_id, entry.detail) == (None, None, None)
+    assert entries[0].admin_user_id is None
+
+
+async def test_after_erasure_the_user_is_a_stranger(
+    deliver: Deliver, bot_api: FakeBotApi, store: SqlStore
+) -> None:
+    await a_customer_with_history(store)
+    await deliver(private_message("/apagar confirmar"))
+
+    [text] = await replies_to(deliver, bot_api, private_message("/saldo"))
+
+    assert "ainda não está vinculada" in text
+
+
+async def test_an_admin_erases_a_user_on_request_and_it_is_audited_anonymously(
+    deliver: Deliver, bot_api: FakeBotApi, store: SqlStore, engine: AsyncEngine
+) -> None:
+    await a_customer_with_history(store)
+
+    [text] = await replies_to(
+        deliver, bot_api, private_message(f"/apagar {CUSTOMER_USER_ID}", ADMIN_USER_ID)
+    )
+
+    assert "apagados" in text
+    assert await rows_naming(engine, CUSTOMER_USER_ID, [MARIA, "antigo@loja.com.br"]) == []
+    async with store.unit_of_work(writes=False) as uow:
+        [newest, *_] = await uow.audit.recent(10)
+    assert (newest.action, newest.admin_user_id, newest.target_user_id) == (
+        "erase",
+        ADMIN_USER_ID,
+        None,
+    )
+
+
+async def test_apagar_user_id_is_refused_to_non_admins(
+    deliver: Deliver, bot_api: FakeBotApi, store: SqlStore, engine: AsyncEngine
+) -> None:
+    await a_customer_with_history(store, user_id=2002)
+
+    [text] = await replies_to(deliver, bot_api, private_message("/apagar 2002"))
+
+    assert "não está disponível para você" in text
+    assert await rows_naming(engine, 2002, [MARIA])
+
+
+async def test_forget_by_customer_from_the_command_line_prints_what_it_deleted(
+    database_url: str, store: SqlStore, engine: AsyncEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await a_customer_with_history(store)
+    settings = load_settings(database_url=database_url)
+
+    code = await forget(settings, customer_id=MARIA, user=("telegram", None))
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "deleted: chat_users 1" in out
+    assert "anonymised: admin_audit" in out
+    assert await rows_naming(engine, CUSTOMER_USER_ID, [MARIA, "antigo@loja.com.br"]) == []
+
+
+async def test_forget_for_someone_unknown_says_nothing_is_stored(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = load_settings(database_url=database_url)
+
+    code = await forget(settings, customer_id=None, user=("telegram", 424242))
+
+    assert code == 0
+    assert capsys.readouterr().out.strip() == "nothing stored about them"
+
+
+async def test_retention_deletes_old_reminder_records_and_old_ended_links_only(
+    sweep: ReminderSweep, store: SqlStore, engine: AsyncEngine
+) -> None:
+    await a_customer_with_history(store)
+    long_after = NOW + timedelta(days=400)  # 15/12/2026 is long past, the old link too
+
+    purged = await sweep.purge(long_after)
+
+    assert purged["reminder_ledger"] == 1
+    assert purged["links"] == 1
+    async with store.unit_of_work(writes=False) as uow:
+        current = await uow.links.active("telegram", CUSTOMER_USER_ID)
+    assert current is not None  # an active link is never expired
+    assert current.customer_id == MARIA
+
+
+async def test_retention_keeps_what_is_recent(sweep: ReminderSweep, store: SqlStore) -> None:
+    await a_customer_with_history(store)
+
+    purged = await sweep.purge(NOW + timedelta(days=1))
+
+    assert purged["reminder_ledger"] == purged["links"] == purged["invites"] == 0
