@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     port: Annotated[int, Field(ge=1, le=65_535)] | None = None
     metrics_token: SecretStr | None = None
+    admin_api_token: SecretStr | None = None
 
     @field_validator(
         "telegram_api_base_url", "bonifiq_base_url", "database_url", "bot_timezone", mode="before"
@@ -80,7 +81,7 @@ class Settings(BaseSettings):
             return None
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("webhook_secret", "metrics_token", mode="before")
+    @field_validator("webhook_secret", "metrics_token", "admin_api_token", mode="before")
     @classmethod
     def _blank_token_is_missing(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
@@ -181,6 +182,7 @@ class Settings(BaseSettings):
             self.bonifiq_api_key,
             self.webhook_secret,
             self.metrics_token,
+            self.admin_api_token,
         )
         return [value.get_secret_value() for value in values if value is not None]
 

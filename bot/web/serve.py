@@ -7,6 +7,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from pydantic import SecretStr
+
 from bot.bootstrap import Services, open_telegram_bot
 from bot.channels.observed import stop_within
 from bot.channels.telegram import register_command_menus
@@ -37,6 +39,7 @@ async def run_webhook(settings: Settings, stop: asyncio.Event | None = None) -> 
             telegram_application=application,
             webhook_secret=secret,
             metrics_token=_token(settings),
+            admin_api_token=_secret(settings.admin_api_token),
         )
         async with application:
             await register_command_menus(
@@ -72,5 +75,8 @@ async def operations_endpoints(settings: Settings, services: Services) -> AsyncI
 
 
 def _token(settings: Settings) -> str | None:
-    token = settings.metrics_token
-    return token.get_secret_value() if token is not None else None
+    return _secret(settings.metrics_token)
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None

@@ -1,0 +1,120 @@
+"""`POST /api/invites`: the store's backend asks for a customer's invite link."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from bot.bonifiq.errors import BonifiqResponseError, CustomerNotFoundError
+from bot.bonifiq.models import customer_id_problem
+from bot.core import invites
+from bot.core.context import Unavailable
+from bot.core.conversation import Conversation
+
+logger = logging.getLogger(__name__)
+
+PATH = "/api/invites"
+MAX_BODY_BYTES = 16 * 1024
+"""A request names one customer id; anything larger is not one."""
+
+LinkBuilder = Callable[[invites.IssuedInvite], str]
+"""Builds the link a customer opens from an issued invite (a `t.me` deep link)."""
+
+
+class InviteRoute:
+    """Issue an invite for `{"customer_id": ...}` behind a bearer token; nothing on error."""
+
+    def __init__(
+        self,
+        conversation: Conversation,
+        token: str,
+        link: LinkBuilder,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._conversation = conversation
+        self._expected = f"Bearer {token}".encode()
+        self._link = link
+        self._clock = clock
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Check the bearer, read the customer id, check it with the points API, issue."""
+        given = request.headers.get("Authorization", "").encode()
+        if not hmac.compare_digest(given, self._expected):
+            logger.info("Invite API request refused: missing or wrong bearer token")
+            return _error(
+                401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
+            )
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            return _error(413, "the body is too large")
+        customer_id = _customer_id(await request.read())
+        if isinstance(customer_id, web.Response):
+            return customer_id
+        conversation = self._conversation
+        checked = True
+        try:
+            await conversation.fetch(customer_id)
+        except CustomerNotFoundError:
+            return _error(422, "the points API has no such customer", field="customer_id")
+        except (BonifiqResponseError, Unavailable):
+            checked = False  # issued anyway, as in the chat; the caller is told
+        issued = await invites.issue(
+            conversation.store,
+            customer_id,
+            channel="api",
+            via="api",
+            issued_by=None,
+            now=self._clock(),
+            ttl=conversation.invite_ttl,
+        )
+        body = {
+            "url": self._link(issued),
+            "code": issued.code,
+            "expires_at": issued.expires_at.astimezone(conversation.timezone).isoformat(),
+            "checked": checked,
+        }
+        return web.json_response(body, status=201)
+
+
+def _customer_id(body: bytes) -> str | web.Response:
+    """Return the request's customer id, or the 400 answer that says what is wrong with it."""
+    try:
+        data: Any = json.loads(body)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return _error(400, "the body is not JSON")
+    if not isinstance(data, dict):
+        return _error(400, "the body must be a JSON object")
+    if "customer_id" not in data:
+        return _error(400, "customer_id is required", field="customer_id")
+    value = data["customer_id"]
+    if not isinstance(value, str):
+        return _error(400, "customer_id must be a string", field="customer_id")
+    customer_id = value.strip()
+    if problem := customer_id_problem(customer_id):
+        return _error(400, problem, field="customer_id")
+    return customer_id
+
+
+def _error(
+    status: int, message: str, *, field: str | None = None, headers: dict[str, str] | None = None
+) -> web.Response:
+    body: dict[str, str] = {"error": message}
+    if field is not None:
+        body["field"] = field
+    return web.json_response(body, status=status, headers=headers)
+
+
+def setup(
+    app: web.Application,
+    conversation: Conversation,
+    token: str,
+    link: LinkBuilder,
+    clock: Callable[[], datetime],
+) -> None:
+    """Add the invite API; without a token it is never added, so it answers 404 to everyone."""
+    app.router.add_post(PATH, InviteRoute(conversation, token, link, clock).handle)
