@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
@@ -25,6 +27,22 @@ from bot.core.texts import Catalogue, Html, escape
 logger = logging.getLogger(__name__)
 
 Buttons = tuple[tuple[Button, ...], ...]
+
+# The active link the conversation read with the user's sighting, for the update being
+# handled (a context variable: concurrent updates run in their own tasks).
+_read_link: ContextVar[tuple[str, int, Link | None] | None] = ContextVar(
+    "read_link", default=None
+)
+
+
+@contextmanager
+def link_already_read(channel: str, user_id: int, link: Link | None) -> Iterator[None]:
+    """Let the first `active_link` of this update use a link just read, instead of rereading."""
+    token = _read_link.set((channel, user_id, link))
+    try:
+        yield
+    finally:
+        _read_link.reset(token)
 
 
 class Unavailable(Exception):
@@ -92,6 +110,12 @@ class Context:
 
     async def active_link(self, channel: str, user_id: int) -> Link | None:
         """Return the user's active link, reading only."""
+        known = _read_link.get()
+        if known is not None and known[:2] == (channel, user_id):
+            # Read moments ago, at the start of this update, as this call would have read it.
+            # Used once: a later read in the same update may follow a write of its own.
+            _read_link.set(None)
+            return known[2]
         async with self.store.unit_of_work(writes=False) as uow:
             return await uow.links.active(channel, user_id)
 

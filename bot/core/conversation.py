@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.core import admin, commands, customer, invites, limits, privacy
 from bot.core.commands import Command, NotForThisBot
-from bot.core.context import Context, Handler
+from bot.core.context import Context, Handler, link_already_read
 from bot.core.messages import Incoming, Reply
 from bot.core.models import UserProfile
 from bot.failures import describe
@@ -43,6 +43,9 @@ HANDLERS: dict[str, Handler] = {
 }
 """Each command's use case, by canonical name (see `bot.core.commands.ALIASES`)."""
 
+SHOWS_LAST_SEEN = "meusdados"
+"""The command that shows the user when they were last seen: it must say now, to the minute."""
+
 
 @dataclass
 class Conversation(Context):
@@ -61,13 +64,20 @@ class Conversation(Context):
         if command is None and not incoming.private:
             return []  # chatter in a group is not for us
         try:
-            async with self.store.unit_of_work() as uow:
-                chat_id = incoming.chat_id if incoming.private else None
-                await uow.users.seen(incoming.user, chat_id, now)
-                await uow.commit()
+            user = incoming.user
+            chat_id = incoming.chat_id if incoming.private else None
+            # Most messages come from users whose stored profile is current: one read tells,
+            # and brings the active link along. Only a change is written and committed.
+            async with self.store.unit_of_work(writes=False) as uow:
+                sighting = await uow.users.sighting(user, chat_id, now)
+            if sighting.stale or (command is not None and command.name == SHOWS_LAST_SEEN):
+                async with self.store.unit_of_work() as uow:
+                    await uow.users.seen(user, chat_id, now)
+                    await uow.commit()
             if command is None:
                 return [self.reply("unknown", buttons=self.help_button())]
-            return await self.dispatch(incoming, command, now)
+            with link_already_read(user.channel, user.user_id, sighting.link):
+                return await self.dispatch(incoming, command, now)
         except Exception as exc:
             # Not logger.exception: a traceback's messages may quote personal data.
             logger.error(

@@ -117,6 +117,17 @@ class Invite:
 
 
 @dataclass(frozen=True, slots=True)
+class Sighting:
+    """What one read tells about a user whose message just arrived."""
+
+    link: Link | None
+    """The user's active link, read in the same statement."""
+    stale: bool
+    """True when `seen` would change the stored user: new, renamed, another chat, blocked,
+    or last seen longer ago than the repository keeps `last_seen_at` to."""
+
+
+@dataclass(frozen=True, slots=True)
 class StoredData:
     """Everything the bot keeps about one chat user, for `/meusdados`."""
 

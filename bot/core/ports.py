@@ -17,6 +17,7 @@ from bot.core.models import (
     LedgerKey,
     Link,
     NewInvite,
+    Sighting,
     StoredData,
     TargetPage,
     UserProfile,
@@ -41,6 +42,12 @@ class ChatUserRepository(Protocol):
 
     async def get(self, channel: str, user_id: int) -> ChatUser | None:
         """Return the user, or None if the bot never saw or linked them."""
+        ...
+
+    async def sighting(
+        self, profile: UserProfile, chat_id: int | None, now: datetime
+    ) -> Sighting:
+        """Read, without writing, whether `seen` is needed and the user's active link."""
         ...
 
     async def set_reachable(

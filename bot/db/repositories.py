@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, select, text
+from sqlalchemy import ColumnElement, and_, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +16,7 @@ from bot.core.models import (
     Link,
     ReminderChat,
     ReminderTarget,
+    Sighting,
     TargetPage,
     UserProfile,
 )
@@ -39,6 +40,36 @@ from bot.db.tables import (
 REMINDER_LOCK_NAMESPACE = 0x52454D49
 
 SWEEP_COUNTS = ("customers", "checked", "sent", "skipped", "failed")
+
+LAST_SEEN_PRECISION = timedelta(hours=1)
+"""How stale `last_seen_at` may get before a message refreshes it. Writing it on every
+message made every update a write and a commit; to the hour is what retention needs."""
+
+_users, _links = ChatUserRow.__table__, LinkRow.__table__
+# One Core statement (no ORM objects) for what every message reads: the stored user, to tell
+# whether anything changed, and the active link most commands then need.
+_SIGHTING = (
+    select(
+        _users.c.chat_id,
+        _users.c.first_name,
+        _users.c.last_name,
+        _users.c.username,
+        _users.c.language_code,
+        _users.c.last_seen_at,
+        _users.c.blocked_at,
+        _links.c.customer_id,
+        _links.c.linked_by,
+        _links.c.linked_at,
+        _links.c.reminders_enabled,
+        _links.c.origin,
+    )
+    .select_from(
+        _users.outerjoin(
+            _links, and_(_links.c.chat_user_id == _users.c.id, _links.c.unlinked_at.is_(None))
+        )
+    )
+    .where(_users.c.channel == bindparam("channel"), _users.c.user_id == bindparam("user_id"))
+)
 
 
 class SqlChatUserRepository:
@@ -71,6 +102,41 @@ class SqlChatUserRepository:
         """Return the user, or None if the bot never saw or linked them."""
         row = await _find_user(self._session, channel, user_id)
         return None if row is None else _chat_user(row)
+
+    async def sighting(
+        self, profile: UserProfile, chat_id: int | None, now: datetime
+    ) -> Sighting:
+        """Read, without writing, whether `seen` would change anything, and the active link.
+
+        Stale means `seen(profile, chat_id, now)` must run: the user is new, their profile
+        (as `seen` would store it) or private chat changed, they had blocked the bot, or
+        `last_seen_at` is `LAST_SEEN_PRECISION` or more before `now`.
+        """
+        _require_aware(now)
+        connection = await self._session.connection()
+        parameters = {"channel": profile.channel, "user_id": profile.user_id}
+        row = (await connection.execute(_SIGHTING, parameters)).one_or_none()
+        if row is None:
+            return Sighting(link=None, stale=True)
+        stored = (row.first_name, row.last_name, row.username, row.language_code)
+        stale = (
+            stored != _clipped_profile(profile)
+            or (chat_id is not None and row.chat_id != chat_id)
+            or row.blocked_at is not None
+            or now - row.last_seen_at >= LAST_SEEN_PRECISION
+        )
+        link = None
+        if row.customer_id is not None:
+            link = Link(
+                channel=profile.channel,
+                user_id=profile.user_id,
+                customer_id=row.customer_id,
+                linked_by=row.linked_by,
+                linked_at=_as_utc(row.linked_at),
+                reminders_enabled=row.reminders_enabled,
+                origin=row.origin,
+            )
+        return Sighting(link=link, stale=stale)
 
     async def set_reachable(
         self, channel: str, user_id: int, reachable: bool, now: datetime
@@ -440,10 +506,19 @@ async def _active_row(session: AsyncSession, chat_user_id: int) -> LinkRow | Non
 
 def _apply_profile(row: ChatUserRow, profile: UserProfile) -> None:
     """Copy the channel's view of the user onto the row (display data, so clipped to fit)."""
-    row.first_name = _clip(profile.first_name, NAME_LENGTH)
-    row.last_name = _clip(profile.last_name, NAME_LENGTH)
-    row.username = _clip(profile.username, USERNAME_LENGTH)
-    row.language_code = _clip(profile.language_code, LANGUAGE_CODE_LENGTH)
+    row.first_name, row.last_name, row.username, row.language_code = _clipped_profile(profile)
+
+
+def _clipped_profile(
+    profile: UserProfile,
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """Return first and last name, username and language as the row keeps them."""
+    return (
+        _clip(profile.first_name, NAME_LENGTH),
+        _clip(profile.last_name, NAME_LENGTH),
+        _clip(profile.username, USERNAME_LENGTH),
+        _clip(profile.language_code, LANGUAGE_CODE_LENGTH),
+    )
 
 
 def _chat_user(row: ChatUserRow) -> ChatUser:

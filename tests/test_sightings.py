@@ -1,0 +1,120 @@
+"""What a message records about its sender: only what changed, and still everything that did."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.core.models import StoredData
+from bot.db.repositories import LAST_SEEN_PRECISION
+from bot.db.store import SqlStore
+from tests.fixtures.app import NOW, StoppedClock
+from tests.fixtures.bonifiq import FakePointsApi, customer_payload
+from tests.fixtures.telegram import CUSTOMER_USER_ID, FakeBotApi, private_message
+from tests.helpers import link
+
+Deliver = Callable[[dict[str, Any]], Any]
+
+
+async def _stored(store: SqlStore) -> StoredData:
+    async with store.unit_of_work(writes=False) as uow:
+        stored = await uow.privacy.stored_data("telegram", CUSTOMER_USER_ID)
+    assert stored is not None
+    return stored
+
+
+async def _last_seen(store: SqlStore) -> datetime:
+    return (await _stored(store)).last_seen_at
+
+
+async def test_a_returning_user_within_the_hour_leaves_last_seen_as_it_was(
+    deliver: Deliver, store: SqlStore, clock: StoppedClock
+) -> None:
+    await deliver(private_message("/ajuda"))
+    clock.advance(LAST_SEEN_PRECISION - timedelta(minutes=1))
+
+    await deliver(private_message("/ajuda"))
+
+    assert await _last_seen(store) == NOW
+
+
+async def test_last_seen_moves_once_it_is_an_hour_old(
+    deliver: Deliver, store: SqlStore, clock: StoppedClock
+) -> None:
+    await deliver(private_message("/ajuda"))
+    clock.advance(LAST_SEEN_PRECISION)
+
+    await deliver(private_message("/ajuda"))
+
+    assert await _last_seen(store) == NOW + LAST_SEEN_PRECISION
+
+
+async def test_a_changed_profile_is_recorded_at_once(
+    deliver: Deliver, store: SqlStore, clock: StoppedClock
+) -> None:
+    await deliver(private_message("/ajuda", first_name="Joana"))
+    clock.advance(timedelta(minutes=1))
+
+    await deliver(private_message("/ajuda", first_name="Joana Maria", username="joana"))
+
+    user = (await _stored(store)).user
+    assert (user.first_name, user.username) == ("Joana Maria", "joana")
+
+
+async def test_a_user_who_unblocked_the_bot_is_reachable_again(
+    deliver: Deliver, store: SqlStore, clock: StoppedClock
+) -> None:
+    await deliver(private_message("/ajuda"))
+    async with store.unit_of_work() as uow:
+        await uow.users.set_reachable("telegram", CUSTOMER_USER_ID, False, NOW)
+        await uow.commit()
+    clock.advance(timedelta(minutes=1))
+
+    await deliver(private_message("/ajuda"))
+
+    assert (await _stored(store)).blocked_at is None
+
+
+async def test_a_user_linked_by_an_admin_gets_their_chat_recorded_on_first_message(
+    deliver: Deliver, store: SqlStore
+) -> None:
+    await link(store, "maria@loja.com.br")  # a bare user: no chat, no name
+
+    await deliver(private_message("/ajuda", first_name="Maria"))
+
+    user = (await _stored(store)).user
+    assert (user.chat_id, user.first_name) == (CUSTOMER_USER_ID, "Maria")
+
+
+async def test_meusdados_shows_the_moment_of_the_message_itself(
+    deliver: Deliver, bot_api: FakeBotApi, clock: StoppedClock
+) -> None:
+    await deliver(private_message("/ajuda"))
+    clock.advance(timedelta(minutes=20))  # 10:20 in São Paulo
+
+    await deliver(private_message("/meusdados"))
+
+    assert "26/11/2026 às 10:20" in bot_api.sent_messages()[-1].text
+
+
+async def test_a_link_ended_elsewhere_is_seen_by_the_next_message(
+    deliver: Deliver,
+    bot_api: FakeBotApi,
+    store: SqlStore,
+    points_api: FakePointsApi,
+    clock: StoppedClock,
+) -> None:
+    points_api.set_customer("maria@loja.com.br", customer_payload())
+    await link(store, "maria@loja.com.br")
+    await deliver(private_message("/saldo"))
+    async with store.unit_of_work() as uow:  # another process, or an admin, unlinks
+        await uow.links.unlink("telegram", CUSTOMER_USER_ID, None, NOW)
+        await uow.commit()
+    clock.advance(timedelta(seconds=1))
+
+    await deliver(private_message("/saldo"))
+
+    first, second = bot_api.sent_messages()
+    assert "pontos" in first.text
+    assert "não está vinculad" in second.text
