@@ -50,7 +50,7 @@ from bot.bootstrap import build_sweeper, open_services, utc_now
 from bot.channels.telegram import CHANNEL, TelegramNotifier, build_application
 from bot.config import ConfigError, load_settings
 from bot.core.messages import Reply
-from bot.core.models import UserProfile
+from bot.core.models import Sighting, UserProfile
 from bot.core.ports import Notifier, PointsGateway, Store, UnitOfWork
 from bot.core.reminders import SweepSummary
 from bot.db.engine import async_url, create_engine, create_session_factory
@@ -436,6 +436,10 @@ class TimedStore:
         kind = "writing units of work" if writes else "reading units of work"
         async with self.timings.timed(kind), self.inner.unit_of_work(writes=writes) as uow:
             yield uow
+
+    async def sighting(self, profile: UserProfile, chat_id: int | None, now: datetime) -> Sighting:
+        """Untimed: the sweep never reads sightings."""
+        return await self.inner.sighting(profile, chat_id, now)
 
 
 async def chat_traffic(store: Store, options: Options, counts: dict[str, int]) -> None:

@@ -30,9 +30,7 @@ Buttons = tuple[tuple[Button, ...], ...]
 
 # The active link the conversation read with the user's sighting, for the update being
 # handled (a context variable: concurrent updates run in their own tasks).
-_read_link: ContextVar[tuple[str, int, Link | None] | None] = ContextVar(
-    "read_link", default=None
-)
+_read_link: ContextVar[tuple[str, int, Link | None] | None] = ContextVar("read_link", default=None)
 
 
 @contextmanager

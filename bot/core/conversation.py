@@ -68,8 +68,7 @@ class Conversation(Context):
             chat_id = incoming.chat_id if incoming.private else None
             # Most messages come from users whose stored profile is current: one read tells,
             # and brings the active link along. Only a change is written and committed.
-            async with self.store.unit_of_work(writes=False) as uow:
-                sighting = await uow.users.sighting(user, chat_id, now)
+            sighting = await self.store.sighting(user, chat_id, now)
             if sighting.stale or (command is not None and command.name == SHOWS_LAST_SEEN):
                 async with self.store.unit_of_work() as uow:
                     await uow.users.seen(user, chat_id, now)

@@ -44,12 +44,6 @@ class ChatUserRepository(Protocol):
         """Return the user, or None if the bot never saw or linked them."""
         ...
 
-    async def sighting(
-        self, profile: UserProfile, chat_id: int | None, now: datetime
-    ) -> Sighting:
-        """Read, without writing, whether `seen` is needed and the user's active link."""
-        ...
-
     async def set_reachable(
         self, channel: str, user_id: int, reachable: bool, now: datetime
     ) -> None:
@@ -226,6 +220,13 @@ class Store(Protocol):
 
         `writes=False` promises to only read: such a unit may stay open across slow I/O
         (a Telegram send) without holding up writers on an embedded database.
+        """
+        ...
+
+    async def sighting(self, profile: UserProfile, chat_id: int | None, now: datetime) -> Sighting:
+        """Read, in one statement and no unit of work, whether `users.seen` is needed.
+
+        Also returns the user's active link, read in the same statement.
         """
         ...
 

@@ -121,7 +121,10 @@ def _configure_sqlite(engine: AsyncEngine, *, file_database: bool) -> None:
         # A unit that writes takes the write lock up front (IMMEDIATE): a deferred one that
         # read first fails at its first write, without waiting, if another connection
         # committed meanwhile (WAL's stale snapshot), and busy_timeout cannot help it.
-        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # each statement on its own, as `SqlStore.sighting` reads
+        mode = options.get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 

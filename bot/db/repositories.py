@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.core.models import (
     AuditEntry,
@@ -102,41 +102,6 @@ class SqlChatUserRepository:
         """Return the user, or None if the bot never saw or linked them."""
         row = await _find_user(self._session, channel, user_id)
         return None if row is None else _chat_user(row)
-
-    async def sighting(
-        self, profile: UserProfile, chat_id: int | None, now: datetime
-    ) -> Sighting:
-        """Read, without writing, whether `seen` would change anything, and the active link.
-
-        Stale means `seen(profile, chat_id, now)` must run: the user is new, their profile
-        (as `seen` would store it) or private chat changed, they had blocked the bot, or
-        `last_seen_at` is `LAST_SEEN_PRECISION` or more before `now`.
-        """
-        _require_aware(now)
-        connection = await self._session.connection()
-        parameters = {"channel": profile.channel, "user_id": profile.user_id}
-        row = (await connection.execute(_SIGHTING, parameters)).one_or_none()
-        if row is None:
-            return Sighting(link=None, stale=True)
-        stored = (row.first_name, row.last_name, row.username, row.language_code)
-        stale = (
-            stored != _clipped_profile(profile)
-            or (chat_id is not None and row.chat_id != chat_id)
-            or row.blocked_at is not None
-            or now - row.last_seen_at >= LAST_SEEN_PRECISION
-        )
-        link = None
-        if row.customer_id is not None:
-            link = Link(
-                channel=profile.channel,
-                user_id=profile.user_id,
-                customer_id=row.customer_id,
-                linked_by=row.linked_by,
-                linked_at=_as_utc(row.linked_at),
-                reminders_enabled=row.reminders_enabled,
-                origin=row.origin,
-            )
-        return Sighting(link=link, stale=stale)
 
     async def set_reachable(
         self, channel: str, user_id: int, reachable: bool, now: datetime
@@ -434,6 +399,41 @@ class SqlReminderRepository:
         return newest
 
 
+async def read_sighting(
+    connection: AsyncConnection, profile: UserProfile, chat_id: int | None, now: datetime
+) -> Sighting:
+    """Read whether `seen(profile, chat_id, now)` would change anything, and the active link.
+
+    Stale means `seen` must run: the user is new, their profile (as `seen` would store it) or
+    private chat changed, they had blocked the bot, or `last_seen_at` is `LAST_SEEN_PRECISION`
+    or more before `now`.
+    """
+    _require_aware(now)
+    parameters = {"channel": profile.channel, "user_id": profile.user_id}
+    row = (await connection.execute(_SIGHTING, parameters)).one_or_none()
+    if row is None:
+        return Sighting(link=None, stale=True)
+    stored = (row.first_name, row.last_name, row.username, row.language_code)
+    stale = (
+        stored != _clipped_profile(profile)
+        or (chat_id is not None and row.chat_id != chat_id)
+        or row.blocked_at is not None
+        or now - row.last_seen_at >= LAST_SEEN_PRECISION
+    )
+    link = None
+    if row.customer_id is not None:
+        link = Link(
+            channel=profile.channel,
+            user_id=profile.user_id,
+            customer_id=row.customer_id,
+            linked_by=row.linked_by,
+            linked_at=_as_utc(row.linked_at),
+            reminders_enabled=row.reminders_enabled,
+            origin=row.origin,
+        )
+    return Sighting(link=link, stale=stale)
+
+
 def _qualifying(channel: str) -> ColumnElement[bool]:
     """Return the condition for a link's chat to get reminders, for a links-chat_users join."""
     return and_(
@@ -586,4 +586,5 @@ __all__ = [
     "SqlChatUserRepository",
     "SqlLinkRepository",
     "SqlReminderRepository",
+    "read_sighting",
 ]

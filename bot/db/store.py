@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.core.models import Sighting, UserProfile
 from bot.core.ports import (
     AuditRepository,
     ChatUserRepository,
@@ -24,6 +26,7 @@ from bot.db.repositories import (
     SqlChatUserRepository,
     SqlLinkRepository,
     SqlReminderRepository,
+    read_sighting,
 )
 
 
@@ -46,6 +49,10 @@ class SqlUnitOfWork:
         self.invites = SqlInviteRepository(session)
         self.privacy = SqlPrivacyRepository(session)
 
+    async def connection(self) -> AsyncConnection:
+        """Return the unit's connection, for statements that need no ORM objects."""
+        return await self._session.connection()
+
     async def commit(self) -> None:
         """Make every change so far permanent; later changes need another commit."""
         await self._session.commit()
@@ -57,6 +64,7 @@ class SqlStore:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
         bind = session_factory.kw.get("bind")
+        self._engine: AsyncEngine | None = bind if isinstance(bind, AsyncEngine) else None
         # SQLite has one writer at a time, and writers waiting on its busy timeout are served
         # in no order: under many concurrent updates one can starve until "database is
         # locked". Queueing this process's writers here serves them in turn instead.
@@ -72,6 +80,19 @@ class SqlStore:
         else:
             async with self._unit_of_work(writes=writes) as uow:
                 yield uow
+
+    async def sighting(self, profile: UserProfile, chat_id: int | None, now: datetime) -> Sighting:
+        """Read what every message needs to know about its sender, in one statement.
+
+        No transaction: one SELECT is consistent on its own, and BEGIN and ROLLBACK around it
+        were two more round trips (three more hops to SQLite's thread) on every message.
+        """
+        if self._engine is None:  # a factory bound per call; a unit of work does the same
+            async with self._unit_of_work(writes=False) as uow:
+                return await read_sighting(await uow.connection(), profile, chat_id, now)
+        async with self._engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return await read_sighting(autocommit, profile, chat_id, now)
 
     @asynccontextmanager
     async def _unit_of_work(self, *, writes: bool) -> AsyncIterator[SqlUnitOfWork]:
