@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core.models import StoredData
+from bot.core.models import StoredData, UserProfile
 from bot.db.repositories import LAST_SEEN_PRECISION
 from bot.db.store import SqlStore
 from tests.fixtures.app import NOW, StoppedClock
@@ -118,3 +119,23 @@ async def test_a_link_ended_elsewhere_is_seen_by_the_next_message(
     first, second = bot_api.sent_messages()
     assert "pontos" in first.text
     assert "não está vinculad" in second.text
+
+
+async def test_a_sighting_is_not_held_up_by_a_writer_and_sees_only_what_is_committed(
+    store: SqlStore,
+) -> None:
+    profile = UserProfile("telegram", CUSTOMER_USER_ID, "Maria")
+    async with store.unit_of_work() as uow:
+        await uow.users.seen(profile, CUSTOMER_USER_ID, NOW)
+        await uow.commit()
+    async with store.unit_of_work() as writer:  # holds SQLite's write lock until it ends
+        await writer.links.link("telegram", CUSTOMER_USER_ID, "maria@loja.com.br", None, NOW)
+        async with asyncio.timeout(2):
+            during = await store.sighting(profile, CUSTOMER_USER_ID, NOW)
+        await writer.commit()
+
+    after = await store.sighting(profile, CUSTOMER_USER_ID, NOW)
+
+    assert (during.link, during.stale) == (None, False)
+    assert after.link is not None
+    assert after.link.customer_id == "maria@loja.com.br"

@@ -87,7 +87,12 @@ def _reason(exc: BaseException, password: str | None) -> str:
 
 
 SQLITE_BEGIN_OPTION = "sqlite_begin"
-"""Execution option naming how SQLite transactions begin: IMMEDIATE (default) or DEFERRED."""
+"""Execution option naming how SQLite transactions begin: IMMEDIATE (default), DEFERRED, or
+`SQLITE_NO_BEGIN`."""
+SQLITE_NO_BEGIN = "NONE"
+"""No BEGIN at all: each statement is its own transaction. For a single SELECT, which is
+consistent on its own; cheaper than SQLAlchemy's AUTOCOMMIT isolation level, which sets and
+resets the driver's mode (a hop to aiosqlite's thread each way) on every checkout."""
 
 
 def _is_sqlite_file(url: URL) -> bool:
@@ -121,15 +126,15 @@ def _configure_sqlite(engine: AsyncEngine, *, file_database: bool) -> None:
         # A unit that writes takes the write lock up front (IMMEDIATE): a deferred one that
         # read first fails at its first write, without waiting, if another connection
         # committed meanwhile (WAL's stale snapshot), and busy_timeout cannot help it.
-        options = connection.get_execution_options()
-        if options.get("isolation_level") == "AUTOCOMMIT":
-            return  # each statement on its own, as `SqlStore.sighting` reads
-        mode = options.get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
+        if mode == SQLITE_NO_BEGIN:
+            return  # each statement commits on its own (the driver's autocommit, see above)
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 __all__ = [
     "SQLITE_BEGIN_OPTION",
+    "SQLITE_NO_BEGIN",
     "DatabaseUnavailableError",
     "async_url",
     "check_connection",

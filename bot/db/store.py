@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.models import Sighting, UserProfile
 from bot.core.ports import (
@@ -18,7 +18,7 @@ from bot.core.ports import (
     PrivacyRepository,
     ReminderRepository,
 )
-from bot.db.engine import SQLITE_BEGIN_OPTION
+from bot.db.engine import SQLITE_BEGIN_OPTION, SQLITE_NO_BEGIN
 from bot.db.invites import SqlInviteRepository
 from bot.db.privacy import SqlPrivacyRepository
 from bot.db.repositories import (
@@ -49,10 +49,6 @@ class SqlUnitOfWork:
         self.invites = SqlInviteRepository(session)
         self.privacy = SqlPrivacyRepository(session)
 
-    async def connection(self) -> AsyncConnection:
-        """Return the unit's connection, for statements that need no ORM objects."""
-        return await self._session.connection()
-
     async def commit(self) -> None:
         """Make every change so far permanent; later changes need another commit."""
         await self._session.commit()
@@ -64,12 +60,19 @@ class SqlStore:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
         bind = session_factory.kw.get("bind")
-        self._engine: AsyncEngine | None = bind if isinstance(bind, AsyncEngine) else None
+        if not isinstance(bind, AsyncEngine):
+            raise TypeError("the session factory must be bound to an AsyncEngine")
+        self._engine = bind
         # SQLite has one writer at a time, and writers waiting on its busy timeout are served
         # in no order: under many concurrent updates one can starve until "database is
         # locked". Queueing this process's writers here serves them in turn instead.
-        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        sqlite = bind.dialect.name == "sqlite"
         self._writers = asyncio.Lock() if sqlite else None
+        # One statement alone: SQLite without BEGIN, PostgreSQL in autocommit (asyncpg then
+        # sends no BEGIN and ROLLBACK either).
+        self._single_statement = (
+            {SQLITE_BEGIN_OPTION: SQLITE_NO_BEGIN} if sqlite else {"isolation_level": "AUTOCOMMIT"}
+        )
 
     @asynccontextmanager
     async def unit_of_work(self, *, writes: bool = True) -> AsyncIterator[SqlUnitOfWork]:
@@ -87,12 +90,9 @@ class SqlStore:
         No transaction: one SELECT is consistent on its own, and BEGIN and ROLLBACK around it
         were two more round trips (three more hops to SQLite's thread) on every message.
         """
-        if self._engine is None:  # a factory bound per call; a unit of work does the same
-            async with self._unit_of_work(writes=False) as uow:
-                return await read_sighting(await uow.connection(), profile, chat_id, now)
         async with self._engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            return await read_sighting(autocommit, profile, chat_id, now)
+            alone = await connection.execution_options(**self._single_statement)
+            return await read_sighting(alone, profile, chat_id, now)
 
     @asynccontextmanager
     async def _unit_of_work(self, *, writes: bool) -> AsyncIterator[SqlUnitOfWork]:
