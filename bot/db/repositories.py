@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, select, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -410,7 +414,11 @@ async def read_sighting(
     """
     _require_aware(now)
     parameters = {"channel": profile.channel, "user_id": profile.user_id}
-    row = (await connection.execute(_SIGHTING, parameters)).one_or_none()
+    if connection.dialect.name == "sqlite":
+        row = await _sqlite_sighting_row(connection, parameters)
+    else:
+        found = (await connection.execute(_SIGHTING, parameters)).one_or_none()
+        row = None if found is None else _SightingRow._make(found)
     if row is None:
         return Sighting(link=None, stale=True)
     stored = (row.first_name, row.last_name, row.username, row.language_code)
@@ -432,6 +440,67 @@ async def read_sighting(
             origin=row.origin,
         )
     return Sighting(link=link, stale=stale)
+
+
+class _SightingRow(NamedTuple):
+    """A row of `_SIGHTING`, by column name."""
+
+    chat_id: int | None
+    first_name: str | None
+    last_name: str | None
+    username: str | None
+    language_code: str | None
+    last_seen_at: datetime
+    blocked_at: datetime | None
+    customer_id: str | None
+    linked_by: int | None
+    linked_at: datetime
+    reminders_enabled: bool
+    origin: str
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """`_SIGHTING` compiled for one dialect: SQL text, bound names in order, result types."""
+
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+
+@functools.cache
+def _compiled_sighting(dialect: Dialect) -> _Compiled:
+    compiled = _SIGHTING.compile(dialect=dialect)
+    processors = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None)
+        for column in _SIGHTING.selected_columns
+    )
+    return _Compiled(str(compiled), tuple(compiled.positiontup or ()), processors)
+
+
+async def _sqlite_sighting_row(
+    connection: AsyncConnection, parameters: dict[str, Any]
+) -> _SightingRow | None:
+    """Run `_SIGHTING` in one call to aiosqlite's thread instead of four.
+
+    Through SQLAlchemy's adapter every statement is four calls (cursor, execute, fetch,
+    close), each a hop to the driver's thread and back; on the message path those hops
+    cost more CPU than the query. The statement and its result types are SQLAlchemy's own.
+    """
+    compiled = _compiled_sighting(connection.dialect)
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    rows = list(
+        await driver.execute_fetchall(compiled.sql, [parameters[n] for n in compiled.names])
+    )
+    if not rows:
+        return None
+    values = (
+        value if process is None else process(value)
+        for process, value in zip(compiled.processors, rows[0], strict=True)
+    )
+    return _SightingRow._make(values)
 
 
 def _qualifying(channel: str) -> ColumnElement[bool]:
