@@ -41,10 +41,10 @@ async def link(ctx: Context, incoming: Incoming, command: Command, now: datetime
 
     admin, channel = incoming.user.user_id, incoming.user.channel
     async with ctx.store.unit_of_work() as uow:
-        current = await uow.links.active(channel, target)
-        if current is not None and current.customer_id == customer_id:
-            return [ctx.reply("admin.link_same", user_id=target, customer_id=customer_id)]
         previous = await uow.links.link(channel, target, customer_id, admin, now)
+        if previous is not None and previous.customer_id == customer_id:
+            # `link` wrote nothing: the user is linked to this customer already.
+            return [ctx.reply("admin.link_same", user_id=target, customer_id=customer_id)]
         detail = "unchecked" if checked is None else None
         await uow.audit.record(
             AuditEntry(channel, admin, "link", target, customer_id, detail, now)
