@@ -59,6 +59,19 @@ async def test_admin_links_a_user_to_a_customer_the_api_knows(
     assert points_api.requests_for(MARIA)
 
 
+async def test_linking_a_user_to_the_customer_they_have_changes_nothing(
+    deliver: Deliver, bot_api: FakeBotApi, points_api: FakePointsApi, store: SqlStore
+) -> None:
+    points_api.set_customer(MARIA, customer_payload())
+    await link(store, MARIA)
+
+    text = await admin_reply(deliver, bot_api, f"/vincular {CUSTOMER_USER_ID} {MARIA}")
+
+    assert "já está vinculado" in text
+    assert await active_customer(store) == MARIA
+    assert await audit_log(store) == []
+
+
 async def test_link_takes_the_rest_of_the_line_trimmed_as_customer_id(
     deliver: Deliver, bot_api: FakeBotApi, points_api: FakePointsApi, store: SqlStore
 ) -> None:
