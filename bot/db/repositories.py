@@ -428,17 +428,7 @@ async def read_sighting(
         or row.blocked_at is not None
         or now - row.last_seen_at >= LAST_SEEN_PRECISION
     )
-    link = None
-    if row.customer_id is not None:
-        link = Link(
-            channel=profile.channel,
-            user_id=profile.user_id,
-            customer_id=row.customer_id,
-            linked_by=row.linked_by,
-            linked_at=_as_utc(row.linked_at),
-            reminders_enabled=row.reminders_enabled,
-            origin=row.origin,
-        )
+    link = None if row.customer_id is None else _link(row, profile)
     return Sighting(link=link, stale=stale)
 
 
@@ -603,7 +593,8 @@ def _chat_user(row: ChatUserRow) -> ChatUser:
     )
 
 
-def _link(row: LinkRow, user: ChatUserRow) -> Link:
+def _link(row: LinkRow | _SightingRow, user: ChatUserRow | UserProfile) -> Link:
+    assert row.customer_id is not None  # a sighting's link columns are all set, or all NULL
     return Link(
         channel=user.channel,
         user_id=user.user_id,
