@@ -47,7 +47,7 @@ class Services:
 
 @asynccontextmanager
 async def open_services(
-    settings: Settings, *, admins: frozenset[int] | None = None
+    settings: Settings, *, admins: frozenset[str] | None = None
 ) -> AsyncIterator[Services]:
     """Open the database and the points API client; close both, in reverse order."""
     settings.require("bonifiq_api_token", "bonifiq_api_key")
@@ -79,7 +79,7 @@ async def open_services(
                 store=store,
                 points=points,
                 timezone=settings.timezone,
-                admins=settings.admin_ids if admins is None else admins,
+                admins=frozenset(map(str, settings.admin_ids)) if admins is None else admins,
                 deadline=settings.reply_deadline,
                 reminder_days=settings.reminder_days,
                 invite_ttl_hours=settings.invite_ttl_hours,

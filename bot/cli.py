@@ -82,8 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     who = forget.add_mutually_exclusive_group(required=True)
     who.add_argument("--customer", metavar="ID", help="the customer's id in the store")
-    who.add_argument("--user", metavar="ID", type=int, help="the chat user's numeric id")
-    forget.add_argument("--channel", default="telegram", help="the user's channel (telegram)")
+    who.add_argument(
+        "--user", metavar="ID", help="the chat user's id (Telegram user id or WhatsApp number)"
+    )
+    forget.add_argument(
+        "--channel", default="telegram", help="the user's channel (telegram or whatsapp)"
+    )
     return parser
 
 
@@ -278,7 +282,7 @@ async def issue_invite(settings: Settings, customer_id: str, *, check: bool) -> 
 
 
 async def forget(
-    settings: Settings, *, customer_id: str | None, user: tuple[str, int | None]
+    settings: Settings, *, customer_id: str | None, user: tuple[str, str | None]
 ) -> int:
     """Erase a customer's or a chat user's data and print what was deleted."""
     await upgrade_to_head(settings.database_url)

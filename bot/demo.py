@@ -17,7 +17,7 @@ from bot.core.models import UserProfile
 from bot.db.migrate import upgrade_to_head
 
 DEMO_USER = UserProfile(
-    channel=console.CHANNEL, user_id=1, first_name="Você", language_code="pt-BR"
+    channel=console.CHANNEL, user_id="1", first_name="Você", language_code="pt-BR"
 )
 DEMO_CUSTOMER = "maria@exemplo.com.br"
 

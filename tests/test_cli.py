@@ -128,8 +128,8 @@ async def test_run_catches_up_a_missed_sweep_at_start(
     store = SqlStore(create_session_factory(engine))
     async with store.unit_of_work() as uow:
         now = datetime.now(UTC)
-        await uow.users.seen(UserProfile("telegram", 1001, "Maria"), 1001, now)
-        await uow.links.link("telegram", 1001, "maria@loja.com.br", None, now)
+        await uow.users.seen(UserProfile("telegram", str(1001), "Maria"), str(1001), now)
+        await uow.links.link("telegram", str(1001), "maria@loja.com.br", None, now)
         await uow.commit()
     await engine.dispose()
     settings = load_settings(

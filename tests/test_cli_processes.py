@@ -46,8 +46,10 @@ async def linked_database(tmp_path: Path, customer_id: str = MARIA) -> str:
     store = SqlStore(create_session_factory(engine))
     async with store.unit_of_work() as uow:
         now = datetime.now(UTC)
-        await uow.users.seen(UserProfile("telegram", CUSTOMER_USER_ID, "Maria"), 1001, now)
-        await uow.links.link("telegram", CUSTOMER_USER_ID, customer_id, None, now)
+        await uow.users.seen(
+            UserProfile("telegram", str(CUSTOMER_USER_ID), "Maria"), str(1001), now
+        )
+        await uow.links.link("telegram", str(CUSTOMER_USER_ID), customer_id, None, now)
         await uow.commit()
     await engine.dispose()
     return database_url

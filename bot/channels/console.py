@@ -49,7 +49,7 @@ class ConsoleNotifier:
         self._sink = sink
         self._ansi = ansi
 
-    async def send(self, chat_id: int, reply: Reply) -> None:
+    async def send(self, chat_id: str, reply: Reply) -> None:
         """Print the message, marked as pushed to that chat."""
         text = render([reply], ansi=self._ansi).replace("\n", "\n     ")
         self._sink.write(f"\n🔔 (aviso no chat {chat_id})\nbot> {text}\n")

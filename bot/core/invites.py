@@ -55,7 +55,7 @@ async def issue(
     *,
     channel: str,
     via: str,
-    issued_by: int | None,
+    issued_by: str | None,
     now: datetime,
     ttl: timedelta,
 ) -> IssuedInvite:

@@ -12,7 +12,7 @@ class Incoming:
     """One thing a user did: a text message, a button press, or anything else."""
 
     user: UserProfile
-    chat_id: int
+    chat_id: str
     private: bool
     text: str | None = None
     action: str | None = None
@@ -34,5 +34,5 @@ class Reply:
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
-    chat_id: int | None = field(default=None)
-    """None answers the chat the message came from; a number notifies that private chat."""
+    chat_id: str | None = field(default=None)
+    """None answers the chat the message came from; an id notifies that private chat."""

@@ -25,7 +25,7 @@ class SqlPrivacyRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def stored_data(self, channel: str, user_id: int) -> StoredData | None:
+    async def stored_data(self, channel: str, user_id: str) -> StoredData | None:
         """Return everything kept about the user, or None if the bot keeps nothing."""
         user = await _find_user(self._session, channel, user_id)
         if user is None:
@@ -55,7 +55,7 @@ class SqlPrivacyRepository:
             invites_used=int(invites_used or 0),
         )
 
-    async def erase_user(self, channel: str, user_id: int) -> Erasure:
+    async def erase_user(self, channel: str, user_id: str) -> Erasure:
         """Delete the user, their links, reminders, attempts and invites; anonymise audits.
 
         Invites of every customer the user was ever linked to go too, since they name that
@@ -158,6 +158,6 @@ class SqlPrivacyRepository:
 _TABLES = ("chat_users", "links", "reminder_ledger", "invites", "invite_attempts")
 
 
-def _about_user(channel: str, user_id: int) -> ColumnElement[bool]:
+def _about_user(channel: str, user_id: str) -> ColumnElement[bool]:
     """Audit rows about this user."""
     return (AdminAuditRow.channel == channel) & (AdminAuditRow.target_user_id == user_id)
