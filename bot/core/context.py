@@ -47,6 +47,8 @@ class Context:
     sweeper: Sweeper | None = None
     invite_ttl_hours: float = 168.0
     retention_days: int = 365
+    whatsapp_number: str | None = None
+    """The store's WhatsApp number in digits, for wa.me invite links; None when WhatsApp is off."""
 
     @property
     def invite_ttl(self) -> timedelta:

@@ -36,3 +36,6 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     chat_id: str | None = field(default=None)
     """None answers the chat the message came from; an id notifies that private chat."""
+    template: tuple[str, ...] = ()
+    """For a reminder: the parameters of the approved template a channel sends instead of the
+    text where it may not write freely (WhatsApp outside its 24-hour window); plain text."""

@@ -185,7 +185,12 @@ class PrivacyRepository(Protocol):
         ...
 
     async def purge(
-        self, *, ledger_before: date, history_before: datetime, attempts_before: datetime
+        self,
+        *,
+        ledger_before: date,
+        history_before: datetime,
+        attempts_before: datetime,
+        messages_before: datetime | None = None,
     ) -> dict[str, int]:
         """Delete what is past retention; return how many rows each table lost.
 
@@ -193,6 +198,20 @@ class PrivacyRepository(Protocol):
         that expired and admin audit rows before `history_before`; invite attempts before
         `attempts_before`.
         """
+        ...
+
+
+class InboundRepository(Protocol):
+    """Messages channels delivered, kept a few days (channels that deliver at least once)."""
+
+    async def first_delivery(
+        self, channel: str, message_id: str, user_id: str, sent_at: datetime, now: datetime
+    ) -> bool:
+        """Record the message; False when it was recorded before, in any process."""
+        ...
+
+    async def last_message_at(self, channel: str, user_id: str) -> datetime | None:
+        """Return when the user last wrote, by the channel's own timestamp, if still kept."""
         ...
 
 
@@ -205,6 +224,7 @@ class UnitOfWork(Protocol):
     reminders: ReminderRepository
     invites: InviteRepository
     privacy: PrivacyRepository
+    inbound: InboundRepository
 
     async def commit(self) -> None:
         """Make every change in this unit permanent."""

@@ -12,6 +12,7 @@ from bot.db.repositories import _as_utc, _chat_user, _find_user, _link, _require
 from bot.db.tables import (
     AdminAuditRow,
     ChatUserRow,
+    InboundMessageRow,
     InviteAttemptRow,
     InviteRow,
     LinkRow,
@@ -82,6 +83,12 @@ class SqlPrivacyRepository:
             )
             deleted["links"] = await self._delete(LinkRow, LinkRow.chat_user_id == user.id)
             deleted["chat_users"] = await self._delete(ChatUserRow, ChatUserRow.id == user.id)
+        # Kept by channel and id, not by chat user: a first message arrives before the user.
+        deleted["inbound_messages"] = await self._delete(
+            InboundMessageRow,
+            InboundMessageRow.channel == channel,
+            InboundMessageRow.user_id == user_id,
+        )
         naming = _about_user(channel, user_id)
         if customer_ids:
             naming = or_(naming, AdminAuditRow.customer_id.in_(customer_ids))
@@ -119,12 +126,17 @@ class SqlPrivacyRepository:
         return Erasure(deleted, anonymised)
 
     async def purge(
-        self, *, ledger_before: date, history_before: datetime, attempts_before: datetime
+        self,
+        *,
+        ledger_before: date,
+        history_before: datetime,
+        attempts_before: datetime,
+        messages_before: datetime | None = None,
     ) -> dict[str, int]:
         """Delete what is past retention; return how many rows each table lost."""
         _require_aware(history_before)
         _require_aware(attempts_before)
-        return {
+        purged = {
             "reminder_ledger": await self._delete(
                 ReminderLedgerRow, ReminderLedgerRow.expires_on < ledger_before
             ),
@@ -137,6 +149,12 @@ class SqlPrivacyRepository:
             ),
             "admin_audit": await self._delete(AdminAuditRow, AdminAuditRow.at < history_before),
         }
+        if messages_before is not None:
+            _require_aware(messages_before)
+            purged["inbound_messages"] = await self._delete(
+                InboundMessageRow, InboundMessageRow.received_at < messages_before
+            )
+        return purged
 
     async def _delete(self, table: type[object], *where: ColumnElement[bool]) -> int:
         result = await self._session.execute(
@@ -155,7 +173,14 @@ class SqlPrivacyRepository:
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-_TABLES = ("chat_users", "links", "reminder_ledger", "invites", "invite_attempts")
+_TABLES = (
+    "chat_users",
+    "links",
+    "reminder_ledger",
+    "invites",
+    "invite_attempts",
+    "inbound_messages",
+)
 
 
 def _about_user(channel: str, user_id: str) -> ColumnElement[bool]:

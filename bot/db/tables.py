@@ -44,6 +44,7 @@ CODE_HASH_LENGTH = 64
 # A user or chat id on its channel, as text: Telegram's integers and WhatsApp's wa_id (a
 # phone number in digits) alike.
 EXTERNAL_ID_LENGTH = 64
+MESSAGE_ID_LENGTH = 256
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -236,12 +237,35 @@ class InviteAttemptRow(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class InboundMessageRow(Base):
+    """A message a channel delivered, kept a few days: each is handled once, across processes.
+
+    Meta delivers webhooks at least once; the unique key turns a second delivery into a
+    no-op. The newest `sent_at` of a user is when they last wrote, by the channel's clock,
+    which opens WhatsApp's 24-hour window.
+    """
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "message_id"),
+        Index("ix_inbound_messages_user", "channel", "user_id", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(CHANNEL_LENGTH))
+    message_id: Mapped[str] = mapped_column(String(MESSAGE_ID_LENGTH))
+    user_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_LENGTH))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
 metadata = Base.metadata
 
 __all__ = [
     "AdminAuditRow",
     "Base",
     "ChatUserRow",
+    "InboundMessageRow",
     "InviteAttemptRow",
     "InviteRow",
     "LinkRow",

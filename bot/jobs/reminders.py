@@ -34,6 +34,9 @@ BATCH_SIZE = 500
 """Linked customers read from the database at once."""
 ATTEMPT_RETENTION = timedelta(days=1)
 """How long a bad invite code is remembered; throttling looks back 15 minutes."""
+INBOUND_RETENTION = timedelta(days=3)
+"""How long delivered message ids are kept: Meta retries for about a day, and the newest
+tells when WhatsApp's 24-hour window closes."""
 
 Progress = Callable[[int, int], None]
 """Called with (customers done, customers in all) as the sweep goes."""
@@ -116,6 +119,7 @@ class ReminderSweep:
                 ledger_before=today - timedelta(days=LEDGER_RETENTION_DAYS),
                 history_before=now - timedelta(days=self.retention_days),
                 attempts_before=now - ATTEMPT_RETENTION,
+                messages_before=now - INBOUND_RETENTION,
             )
             await uow.commit()
         if any(purged.values()):

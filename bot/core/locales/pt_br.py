@@ -143,6 +143,7 @@ MESSAGES: dict[str, str] = {
     "reminder.title": "⏰ <b>Você tem {points} perto de expirar</b>",
     "reminder.expiration": "• {points} expiram em {date} ({when})",
     "reminder.balance": "Seu saldo: <b>{points}</b>",
+    "reminder.template_no_name": "cliente",
     "reminder.how_to_stop": "Para não receber mais estes avisos, envie /lembretes off.",
     "reminders.on": (
         "🔔 Os avisos de pontos a expirar estão <b>ligados</b>. Aviso com {days} dias de"
@@ -227,6 +228,7 @@ MESSAGES: dict[str, str] = {
         "✉️ Convite para <b>{customer_id}</b>, de uso único, válido até {expires}. O cliente"
         " envia ao bot: <code>/start {target}</code>"
     ),
+    "invite.issued_whatsapp": "No WhatsApp: {url}",
     "invite.unchecked": (
         "⚠️ Não consegui confirmar o cliente no programa de pontos agora (serviço"
         " indisponível). O convite foi criado mesmo assim; confira o identificador."
