@@ -180,14 +180,7 @@ class ReminderSweep:
             while (job := await jobs.get()) is not _DONE:
                 if self._stopping.is_set():
                     continue  # a safe point: the previous message is sent and recorded
-                try:
-                    if dry_run:
-                        await self._plan_one(job, now, planned)
-                    else:
-                        await self._remind_one(job, now, summary)
-                except Exception as exc:  # one chat's failure must not stop the others
-                    summary.failed += 1
-                    logger.error("Reminder to user %s failed: %s", job.chat.user_id, describe(exc))
+                await self._one(job, now, summary, planned, dry_run=dry_run)
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -198,6 +191,27 @@ class ReminderSweep:
         except BaseExceptionGroup as failures:
             raise _unwrap(failures) from None
         return summary, planned
+
+    async def _one(
+        self,
+        job: _Job,
+        now: datetime,
+        summary: SweepSummary,
+        planned: list[PlannedReminder],
+        *,
+        dry_run: bool,
+    ) -> None:
+        """Remind (or plan) one chat; its failure is counted and never stops the others."""
+        try:
+            if dry_run:
+                await self._plan_one(job, now, planned)
+            else:
+                await self._remind_one(job, now, summary)
+        except SweepAbortedError:
+            raise  # the channel refused our credentials: no other message would go
+        except Exception as exc:
+            summary.failed += 1
+            logger.error("Reminder to user %s failed: %s", job.chat.user_id, describe(exc))
 
     async def _unless_stopped(
         self, fetching: Coroutine[Any, Any, CustomerPoints | None]

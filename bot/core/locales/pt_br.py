@@ -144,6 +144,7 @@ MESSAGES: dict[str, str] = {
     "reminder.expiration": "• {points} expiram em {date} ({when})",
     "reminder.balance": "Seu saldo: <b>{points}</b>",
     "reminder.template_no_name": "cliente",
+    "whatsapp.buttons_follow_up": "O que deseja fazer agora?",
     "reminder.how_to_stop": "Para não receber mais estes avisos, envie /lembretes off.",
     "reminders.on": (
         "🔔 Os avisos de pontos a expirar estão <b>ligados</b>. Aviso com {days} dias de"
