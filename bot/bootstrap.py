@@ -20,7 +20,7 @@ from bot.core.conversation import Conversation
 from bot.core.ports import Notifier
 from bot.db.engine import check_connection, create_engine, create_session_factory
 from bot.db.store import SqlStore
-from bot.jobs.reminders import ReminderSweep
+from bot.jobs.reminders import ChannelSweeps, ReminderSweep
 from bot.metrics import Metrics
 from bot.whatsapp.client import GraphClient
 
@@ -187,15 +187,17 @@ class TelegramBot:
 
     services: Services
     application: BotApplication
-    sweeper: ReminderSweep
+    sweeper: ChannelSweeps
+    """Every channel's reminder sweep: Telegram's, and WhatsApp's when it is on."""
 
 
 @asynccontextmanager
 async def open_telegram_bot(settings: Settings, *, updater: bool) -> AsyncIterator[TelegramBot]:
-    """Open the services and build the Telegram application with its sweep and admins."""
-    async with open_services(settings) as services:
+    """Open the services and build the Telegram application with the sweeps and admins."""
+    async with open_services(settings) as services, open_whatsapp(settings, services) as whatsapp:
         application = build_telegram(settings, services, updater=updater)
-        sweeper = build_sweeper(settings, services, TelegramNotifier(application.bot))
-        application.bot_data.sweeper = sweeper
+        telegram = build_sweeper(settings, services, TelegramNotifier(application.bot))
+        sweeper = ChannelSweeps([telegram] if whatsapp is None else [telegram, whatsapp.sweeper])
+        services.conversation.sweeper = application.bot_data.sweeper = sweeper
         application.bot_data.admins = settings.admin_ids
         yield TelegramBot(services, application, sweeper)

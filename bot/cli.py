@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from datetime import timedelta
 
 from telegram.error import InvalidToken, NetworkError
@@ -20,6 +21,7 @@ from bot.bootstrap import (
     open_services,
     open_store,
     open_telegram_bot,
+    open_whatsapp,
     utc_now,
 )
 from bot.channels.observed import stop_within
@@ -38,7 +40,7 @@ from bot.core.reminders import SweepAbortedError, sweep_missed
 from bot.db.engine import DatabaseUnavailableError
 from bot.db.migrate import upgrade_to_head
 from bot.demo import run_demo
-from bot.jobs.reminders import PlannedReminder
+from bot.jobs.reminders import ChannelSweeps, PlannedReminder
 from bot.logs import setup_logging
 from bot.progress import ProgressBar
 from bot.shutdown import GRACE_SECONDS, stop_on_signals
@@ -212,22 +214,30 @@ async def schedule_daily_sweep(
 
 async def run_reminders(settings: Settings, *, dry_run: bool) -> int:
     """Run one sweep (or plan one) and print a one-line summary; return the exit code."""
-    settings.require("telegram_bot_token", "bonifiq_api_token", "bonifiq_api_key")
+    channels = settings.channels()
+    settings.require("bonifiq_api_token", "bonifiq_api_key")
     await upgrade_to_head(settings.database_url)
     progress = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
-    async with open_services(settings) as services:
-        application = build_telegram(settings, services, updater=False)
-        async with application:  # checks the token with getMe before any work
-            sweeper = build_sweeper(settings, services, TelegramNotifier(application.bot))
-            try:
-                if dry_run:
-                    summary, planned = await sweeper.plan(utc_now(), progress)
-                else:
-                    summary = await sweeper.sweep(utc_now(), progress)
-                    planned = []
-            finally:
-                if progress is not None:
-                    progress.close()
+    async with (
+        open_services(settings) as services,
+        open_whatsapp(settings, services) as whatsapp,
+        AsyncExitStack() as stack,
+    ):
+        sweeps = [whatsapp.sweeper] if whatsapp is not None else []
+        if "telegram" in channels:
+            application = build_telegram(settings, services, updater=False)
+            await stack.enter_async_context(application)  # getMe checks the token first
+            sweeps.insert(0, build_sweeper(settings, services, TelegramNotifier(application.bot)))
+        sweeper = ChannelSweeps(sweeps)
+        try:
+            if dry_run:
+                summary, planned = await sweeper.plan(utc_now(), progress)
+            else:
+                summary = await sweeper.sweep(utc_now(), progress)
+                planned = []
+        finally:
+            if progress is not None:
+                progress.close()
     for item in planned:
         print(describe(item, settings))
     if summary.unknown_customers:
@@ -249,7 +259,8 @@ def describe(item: PlannedReminder, settings: Settings) -> str:
 
 async def issue_invite(settings: Settings, customer_id: str, *, check: bool) -> int:
     """Print an invite link and its expiry; 1 when the customer is unknown or the id invalid."""
-    settings.require("telegram_bot_token", "bonifiq_api_token", "bonifiq_api_key")
+    channels = settings.channels()
+    settings.require("bonifiq_api_token", "bonifiq_api_key")
     if problem := customer_id_problem(customer_id):
         print(f"error: {problem}", file=sys.stderr)
         return 1
@@ -265,18 +276,22 @@ async def issue_invite(settings: Settings, customer_id: str, *, check: bool) -> 
                 raise
             except BonifiqError as exc:
                 print(f"warning: customer not checked ({exc})", file=sys.stderr)
-        application = build_telegram(settings, services, updater=False)
-        async with application:  # getMe: the bot's username makes the link
-            issued = await invites.issue(
-                services.store,
-                customer_id,
-                channel="cli",
-                via="cli",
-                issued_by=None,
-                now=utc_now(),
-                ttl=timedelta(hours=settings.invite_ttl_hours),
-            )
-            print(issued.telegram_url(application.bot.username))
+        issued = await invites.issue(
+            services.store,
+            customer_id,
+            channel="cli",
+            via="cli",
+            issued_by=None,
+            now=utc_now(),
+            ttl=timedelta(hours=settings.invite_ttl_hours),
+        )
+        if "telegram" in channels:
+            application = build_telegram(settings, services, updater=False)
+            async with application:  # getMe: the bot's username makes the link
+                print(issued.telegram_url(application.bot.username))
+        if "whatsapp" in channels:
+            assert settings.whatsapp_display_number is not None
+            print(issued.whatsapp_url(settings.whatsapp_display_number))
     print(f"expires {issued.expires_at.astimezone(settings.timezone).isoformat()}")
     return 0
 

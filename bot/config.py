@@ -249,7 +249,7 @@ class Settings(BaseSettings):
             if on
         )
         if not names:
-            raise ConfigError("TELEGRAM_BOT_TOKEN is required (or the WHATSAPP_* settings)")
+            self.require("telegram_bot_token")  # the usual channel names what is missing
         return names
 
     def secrets(self) -> list[str]:

@@ -40,10 +40,9 @@ from bot.core import limits
 from bot.core.conversation import Conversation
 from bot.core.messages import Button, Incoming, Reply
 from bot.core.models import UserProfile
-from bot.core.ports import DeliveryError, RecipientBlockedError
+from bot.core.ports import DeliveryError, RecipientBlockedError, Sweeper
 from bot.core.reminders import SweepAbortedError, SweepBusyError, sweep_report
 from bot.failures import describe
-from bot.jobs.reminders import ReminderSweep
 from bot.metrics import Metrics
 
 logger = logging.getLogger(__name__)
@@ -62,7 +61,7 @@ class BotServices:
 
     conversation: Conversation
     clock: Callable[[], datetime]
-    sweeper: ReminderSweep | None = None
+    sweeper: Sweeper | None = None
     admins: frozenset[int] = frozenset()
 
 

@@ -188,6 +188,20 @@ class SweepSummary:
         """True when there were customers and the points API answered for none of them."""
         return self.customers > 0 and self.checked + self.skipped == 0
 
+    def add(self, other: SweepSummary) -> None:
+        """Add another channel's sweep of the same customers to this one."""
+        self.customers += other.customers
+        self.checked += other.checked
+        self.sent += other.sent
+        self.skipped += other.skipped
+        self.failed += other.failed
+        self.blocked += other.blocked
+        self.unknown_customers += [
+            customer
+            for customer in other.unknown_customers
+            if customer not in self.unknown_customers
+        ]
+
     def counts(self) -> dict[str, int]:
         """Return the counts to keep in the database."""
         return {

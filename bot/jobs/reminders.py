@@ -337,3 +337,32 @@ def _unwrap(group: BaseExceptionGroup[BaseException]) -> BaseException:
         if not isinstance(exc, asyncio.CancelledError):
             return exc
     return group
+
+
+@dataclass
+class ChannelSweeps:
+    """The sweeps of every channel that is on, run one after the other as one sweep."""
+
+    sweeps: list[ReminderSweep]
+
+    async def sweep(self, now: datetime, progress: Progress | None = None) -> SweepSummary:
+        """Run each channel's sweep and add up what they did."""
+        total = SweepSummary()
+        for sweep in self.sweeps:
+            total.add(await sweep.sweep(now, progress))
+        return total
+
+    async def plan(
+        self, now: datetime, progress: Progress | None = None
+    ) -> tuple[SweepSummary, list[PlannedReminder]]:
+        """Plan every channel's sweep, sending and recording nothing."""
+        total, planned = SweepSummary(), []
+        for sweep in self.sweeps:
+            summary, more = await sweep.plan(now, progress)
+            total.add(summary)
+            planned += more
+        return total, planned
+
+    async def stop(self) -> None:
+        """Stop every channel's sweep after its message in flight."""
+        await asyncio.gather(*(sweep.stop() for sweep in self.sweeps))

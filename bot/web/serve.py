@@ -21,6 +21,7 @@ from bot.channels.observed import stop_within
 from bot.channels.telegram import TelegramNotifier, register_command_menus
 from bot.config import Settings
 from bot.db.migrate import upgrade_to_head
+from bot.jobs.reminders import ChannelSweeps
 from bot.shutdown import stop_on_signals
 from bot.web import whatsapp as whatsapp_routes
 from bot.web.app import WhatsAppWebhookSettings, create_web_app
@@ -57,6 +58,7 @@ async def run_webhook(settings: Settings, stop: asyncio.Event | None = None) -> 
                 application.bot, services.conversation, settings.admin_ids
             )
             await application.start()
+        services.conversation.sweeper = ChannelSweeps(sweepers)
         app = create_web_app(
             services,
             telegram_application=application,
@@ -81,7 +83,7 @@ async def run_webhook(settings: Settings, stop: asyncio.Event | None = None) -> 
                 logger.info("Stopping: no new updates; finishing the accepted ones")
         finally:
             # Accepted updates had their grace period in `serving`'s clean-up.
-            stopping = [sweeper.stop() for sweeper in sweepers]
+            stopping = [ChannelSweeps(sweepers).stop()]
             if application is not None:
                 stopping.append(stop_within(application, 1.0))
             await asyncio.gather(*stopping)
