@@ -1,0 +1,134 @@
+"""The conversation on WhatsApp: invites by code, reminders on and off, data rights."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from bot.config import Settings
+from bot.core.invites import issue
+from bot.db.store import SqlStore
+from tests.fixtures.app import NOW
+from tests.fixtures.bonifiq import FakePointsApi, customer_payload
+from tests.fixtures.database import row_counts
+from tests.fixtures.graph import (
+    DISPLAY_NUMBER,
+    MARIA_WA_ID,
+    FakeGraphApi,
+    button_value,
+    delivery,
+    text_value,
+)
+from tests.fixtures.whatsapp import ADMIN_API_TOKEN, WA_MARIA, WhatsAppWeb, open_whatsapp_web
+
+TTL = timedelta(days=7)
+
+
+async def _active(store: SqlStore, wa_id: str = MARIA_WA_ID) -> str | None:
+    async with store.unit_of_work(writes=False) as uow:
+        link = await uow.links.active("whatsapp", wa_id)
+    return link.customer_id if link is not None else None
+
+
+async def test_sending_an_invite_code_links_the_whatsapp_user(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, points_api: FakePointsApi, store: SqlStore
+) -> None:
+    points_api.set_customer(WA_MARIA, customer_payload())
+    invite = await issue(
+        store, WA_MARIA, channel="cli", via="cli", issued_by=None, now=NOW, ttl=TTL * 100
+    )
+
+    await wa_web.deliver(delivery(text_value(invite.code)))
+
+    assert await _active(store) == WA_MARIA
+    linked, balance = graph_api.requests
+    assert linked.text == "✅ Pronto! Sua conta foi vinculada ao seu cadastro na loja."
+    assert "1.234 pontos" in balance.text
+
+
+async def test_a_used_invite_code_links_nobody_else(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, points_api: FakePointsApi, store: SqlStore
+) -> None:
+    points_api.set_customer(WA_MARIA, customer_payload())
+    invite = await issue(
+        store, WA_MARIA, channel="cli", via="cli", issued_by=None, now=NOW, ttl=TTL * 100
+    )
+    await wa_web.deliver(delivery(text_value(invite.code)))
+
+    await wa_web.deliver(delivery(text_value(invite.code, wa_id="5521999990000")))
+
+    assert await _active(store, "5521999990000") is None
+    assert graph_api.requests[-1].to == "5521999990000"
+    assert "vinculada" not in graph_api.requests[-1].text
+
+
+async def test_the_invite_api_returns_the_wa_me_link_with_the_bare_code(
+    wa_web: WhatsAppWeb, points_api: FakePointsApi
+) -> None:
+    points_api.set_customer(WA_MARIA, customer_payload())
+
+    response = await wa_web.client.post(
+        "/api/invites",
+        json={"customer_id": WA_MARIA},
+        headers={"Authorization": f"Bearer {ADMIN_API_TOKEN}"},
+    )
+
+    body = await response.json()
+    assert response.status == 201
+    assert body["whatsapp_url"] == f"https://wa.me/{DISPLAY_NUMBER}?text={body['code']}"
+    assert body["url"] == body["whatsapp_url"]
+
+
+async def test_lembretes_off_as_two_words_turns_reminders_off(
+    wa_web: WhatsAppWeb, store: SqlStore, wa_maria: str
+) -> None:
+    await wa_web.deliver(delivery(text_value("Lembretes OFF")))
+
+    async with store.unit_of_work(writes=False) as uow:
+        link = await uow.links.active("whatsapp", MARIA_WA_ID)
+    assert link is not None
+    assert link.reminders_enabled is False
+
+
+async def test_meus_dados_shows_what_is_kept_with_names_as_written(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, wa_maria: str
+) -> None:
+    await wa_web.deliver(delivery(text_value("meus dados", name="Zé <Loja> & Filhos")))
+
+    text = graph_api.requests[-1].text
+    assert "Zé <Loja> & Filhos" in text
+    assert "&lt;" not in text
+    assert "<b>" not in text
+
+
+async def test_apagar_confirmed_by_button_erases_the_whatsapp_user_everywhere(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, store: SqlStore, wa_maria: str
+) -> None:
+    await wa_web.deliver(delivery(text_value("apagar")))
+    assert graph_api.requests[-1].buttons == [
+        ("apagar confirmar", "🗑 Apagar meus dados"),
+        ("apagar cancelar", "Cancelar"),
+    ]
+
+    await wa_web.deliver(delivery(button_value("apagar confirmar", "Apagar")))
+
+    counts = await row_counts(wa_web.services.engine)
+    assert counts["chat_users"] == 0
+    assert counts["links"] == 0
+    assert counts["inbound_messages"] == 0
+
+
+@pytest.mark.postgres_only
+async def test_a_delivery_repeated_to_two_web_processes_is_answered_once(
+    wa_settings: Settings, graph_api: FakeGraphApi, wa_maria: str
+) -> None:
+    payloads = [delivery(text_value("saldo", message_id=f"wamid.both{n}")) for n in range(10)]
+    async with open_whatsapp_web(wa_settings) as first, open_whatsapp_web(wa_settings) as second:
+        await asyncio.gather(
+            *(web.deliver(payload) for payload in payloads for web in (first, second))
+        )
+
+    assert len(graph_api.requests) == 10
+    assert all("1.234 pontos" in request.text for request in graph_api.requests)
