@@ -43,16 +43,23 @@ Sleep = Callable[[float], Awaitable[None]]
 class SendRate:
     """Spaces messages so that at most `per_second` leave this process each second."""
 
-    def __init__(self, per_second: float, *, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._interval = 1.0 / per_second
         self._sleep = sleep
+        self._clock = clock
         self._next = 0.0
         self._lock = asyncio.Lock()
 
     async def wait(self) -> None:
         """Return when the next message may go out."""
         async with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             if self._next > now:
                 await self._sleep(self._next - now)
             self._next = max(now, self._next) + self._interval
