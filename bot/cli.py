@@ -68,7 +68,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="list who would be reminded of what, sending and recording nothing",
     )
-    commands.add_parser("demo", help="chat in the terminal against a sandbox points API")
+    demo = commands.add_parser("demo", help="chat in the terminal against a sandbox points API")
+    demo.add_argument(
+        "--channel",
+        choices=("console", "whatsapp"),
+        default="console",
+        help="show replies as the console shows them, or as a WhatsApp user would see them",
+    )
     invite = commands.add_parser(
         "invite", help="print a single-use invite link for a customer (for scripts)"
     )
@@ -131,7 +137,9 @@ async def _run_command(args: argparse.Namespace, settings: Settings) -> int:
         return await forget(settings, customer_id=args.customer, user=(args.channel, args.user))
     if args.command == "demo":
         interactive = sys.stdin.isatty() and sys.stdout.isatty()
-        await run_demo(settings, sys.stdin, sys.stdout, interactive=interactive)
+        await run_demo(
+            settings, sys.stdin, sys.stdout, interactive=interactive, channel=args.channel
+        )
         return 0
     if args.command == "webhook":
         await run_webhook(settings)

@@ -169,3 +169,15 @@ def test_forget_needs_a_customer_or_a_user(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert "one of the arguments --customer --user is required" in result.stderr
+
+
+def test_demo_on_whatsapp_shows_whatsapp_markup_buttons_and_the_reminder_template(
+    tmp_path: Path,
+) -> None:
+    result = run_cli("demo", "--channel", "whatsapp", cwd=tmp_path, stdin="saldo\nlembrar_agora\n")
+
+    assert result.returncode == 0, result.stderr
+    assert "Pontos: *1.234 pontos*" in result.stdout
+    assert "[💰 Saldo] [📜 Extrato]" in result.stdout
+    assert "<b>" not in result.stdout
+    assert "modelo lembrete_pontos: Maria Silva, " in result.stdout
