@@ -36,11 +36,11 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.core import format as fmt
 from bot.core import invites
 from bot.core.models import AuditEntry
-from bot.core.reminders import SweepAbortedError, sweep_missed
+from bot.core.reminders import SweepAbortedError, last_scheduled_run, sweep_missed
 from bot.db.engine import DatabaseUnavailableError
 from bot.db.migrate import upgrade_to_head
 from bot.demo import run_demo
-from bot.jobs.reminders import ChannelSweeps, PlannedReminder
+from bot.jobs.reminders import ChannelSweeps, PlannedReminder, ReminderSweep
 from bot.logs import setup_logging
 from bot.progress import ProgressBar
 from bot.shutdown import GRACE_SECONDS, stop_on_signals
@@ -188,11 +188,15 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
 
 async def run_clock(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Sweep reminders daily at REMINDER_TIME (catching up a missed one) until stopped."""
-    settings.require("telegram_bot_token", "bonifiq_api_token", "bonifiq_api_key")
+    channels = settings.channels()
+    settings.require("bonifiq_api_token", "bonifiq_api_key")
     if settings.reminder_time is None:
         raise ConfigError("REMINDER_TIME is off, so clock would have nothing to do")
     stop = stop_on_signals(stop)
     await upgrade_to_head(settings.database_url)
+    if "telegram" not in channels:
+        await _whatsapp_clock(settings, stop)
+        return
     async with open_telegram_bot(settings, updater=False) as bot:
         application = bot.application
         async with application, operations_endpoints(settings, bot.services):
@@ -206,6 +210,46 @@ async def run_clock(settings: Settings, stop: asyncio.Event | None = None) -> No
             await stop.wait()
             logger.info("Stopping")
             await asyncio.gather(bot.sweeper.stop(), stop_within(application, GRACE_SECONDS))
+
+
+async def _whatsapp_clock(settings: Settings, stop: asyncio.Event) -> None:
+    """The clock without Telegram (whose job queue schedules it otherwise): sweep WhatsApp."""
+    at, zone = settings.reminder_time, settings.timezone
+    assert at is not None
+    async with (
+        open_services(settings) as services,
+        open_whatsapp(settings, services) as whatsapp,
+        operations_endpoints(settings, services),
+    ):
+        assert whatsapp is not None
+        async with services.store.unit_of_work(writes=False) as uow:
+            last = await uow.reminders.last_sweep_started()
+        due = sweep_missed(last, utc_now(), at, zone)
+        logger.info("Clock: reminder sweep daily at %s %s", at.strftime("%H:%M"), zone)
+        while not stop.is_set():
+            if due:
+                await _sweep_until_stopped(whatsapp.sweeper, stop)
+            next_slot = last_scheduled_run(utc_now(), at, zone) + timedelta(days=1)
+            try:
+                await asyncio.wait_for(stop.wait(), (next_slot - utc_now()).total_seconds())
+            except TimeoutError:
+                due = True
+        logger.info("Stopping")
+        await whatsapp.sweeper.stop()
+
+
+async def _sweep_until_stopped(sweeper: ReminderSweep, stop: asyncio.Event) -> None:
+    """Sweep; a stop request ends it after the message in flight, as in the other processes."""
+    sweeping = asyncio.create_task(sweeper.sweep(utc_now()))
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({sweeping, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not sweeping.done():
+        await sweeper.stop()
+    stopping.cancel()
+    try:
+        await sweeping
+    except SweepAbortedError as exc:
+        logger.error("Reminder sweep aborted: %s", exc)
 
 
 async def schedule_daily_sweep(

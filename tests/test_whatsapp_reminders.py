@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.bonifiq.client import BonifiqClient
 from bot.channels.whatsapp import SendRate, WhatsAppNotifier, WhatsAppSender
+from bot.cli import run_clock
 from bot.core.models import UserProfile
 from bot.core.reminders import SweepAbortedError
 from bot.db.store import SqlStore
@@ -17,7 +19,12 @@ from bot.jobs.reminders import ReminderSweep
 from bot.metrics import Metrics
 from bot.whatsapp.client import GraphClient
 from tests.fixtures.app import NOW, StoppedClock
-from tests.fixtures.bonifiq import TEST_TIMEZONE, FakePointsApi, customer_payload
+from tests.fixtures.bonifiq import (
+    TEST_TIMEZONE,
+    FakePointsApi,
+    customer_payload,
+    expiration_payload,
+)
 from tests.fixtures.graph import (
     ACCESS_TOKEN,
     MARIA_WA_ID,
@@ -26,6 +33,7 @@ from tests.fixtures.graph import (
     FakeGraphApi,
     graph_error,
 )
+from tests.fixtures.whatsapp import whatsapp_settings
 
 MARIA = "maria@loja.com.br"
 # Maria's 80 points expire on 15/12/2026, 19 days after NOW: the 30-day threshold is crossed.
@@ -285,3 +293,26 @@ async def test_the_send_rate_spaces_messages_by_one_over_the_rate() -> None:
         await rate.wait()
 
     assert time.asked == [0.25, 0.25]
+
+
+@pytest.mark.usefixtures("maria_on_whatsapp")
+async def test_clock_with_whatsapp_alone_catches_up_a_missed_sweep_with_the_template(
+    graph_api: FakeGraphApi, points_api: FakePointsApi, database_url: str
+) -> None:
+    soon = datetime.now(UTC) + timedelta(days=3)
+    payload = customer_payload(PointsToExpire=[expiration_payload(80, soon)])
+    points_api.set_customer(MARIA, payload)
+    settings = whatsapp_settings(graph_api, points_api, database_url)
+    stop = asyncio.Event()
+
+    clock = asyncio.create_task(run_clock(settings, stop))
+    try:
+        async with asyncio.timeout(20):
+            await graph_api.wait_for_accepted(1)
+    finally:
+        stop.set()
+        await asyncio.wait_for(clock, 20)
+
+    [reminder] = graph_api.accepted
+    assert reminder.kind == "template"
+    assert reminder.template_parameters[:2] == ["Maria Silva", "80"]
