@@ -24,7 +24,11 @@ class Intake:
 
     async def accept(self, job: Coroutine[Any, Any, None], name: str) -> None:
         """Start the job; waits only when `max_in_flight` are already running."""
-        await self._slots.acquire()
+        try:
+            await self._slots.acquire()
+        except BaseException:
+            job.close()  # never started: no "coroutine was never awaited" at shutdown
+            raise
         task = asyncio.create_task(self._run(job, name), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
