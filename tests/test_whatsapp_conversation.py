@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.config import Settings
 from bot.core.invites import issue
 from bot.db.store import SqlStore
-from tests.fixtures.app import NOW
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload
 from tests.fixtures.database import row_counts
 from tests.fixtures.graph import (
@@ -32,15 +31,21 @@ async def _active(store: SqlStore, wa_id: str = MARIA_WA_ID) -> str | None:
     return link.customer_id if link is not None else None
 
 
-async def test_sending_an_invite_code_links_the_whatsapp_user(
-    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, points_api: FakePointsApi, store: SqlStore
-) -> None:
+@pytest.fixture
+async def invite_code(points_api: FakePointsApi, store: SqlStore) -> str:
+    """Serve Maria's points and issue an invite to her, as `python -m bot invite` does now."""
     points_api.set_customer(WA_MARIA, customer_payload())
+    now = datetime.now(UTC)  # the web process's own clock judges expiry
     invite = await issue(
-        store, WA_MARIA, channel="cli", via="cli", issued_by=None, now=NOW, ttl=TTL * 100
+        store, WA_MARIA, channel="cli", via="cli", issued_by=None, now=now, ttl=TTL
     )
+    return invite.code
 
-    await wa_web.deliver(delivery(text_value(invite.code)))
+
+async def test_sending_an_invite_code_links_the_whatsapp_user(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, store: SqlStore, invite_code: str
+) -> None:
+    await wa_web.deliver(delivery(text_value(invite_code)))
 
     assert await _active(store) == WA_MARIA
     linked, balance = graph_api.requests
@@ -49,15 +54,11 @@ async def test_sending_an_invite_code_links_the_whatsapp_user(
 
 
 async def test_a_used_invite_code_links_nobody_else(
-    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, points_api: FakePointsApi, store: SqlStore
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, store: SqlStore, invite_code: str
 ) -> None:
-    points_api.set_customer(WA_MARIA, customer_payload())
-    invite = await issue(
-        store, WA_MARIA, channel="cli", via="cli", issued_by=None, now=NOW, ttl=TTL * 100
-    )
-    await wa_web.deliver(delivery(text_value(invite.code)))
+    await wa_web.deliver(delivery(text_value(invite_code)))
 
-    await wa_web.deliver(delivery(text_value(invite.code, wa_id="5521999990000")))
+    await wa_web.deliver(delivery(text_value(invite_code, wa_id="5521999990000")))
 
     assert await _active(store, "5521999990000") is None
     assert graph_api.requests[-1].to == "5521999990000"
