@@ -133,3 +133,25 @@ async def test_a_delivery_repeated_to_two_web_processes_is_answered_once(
 
     assert len(graph_api.requests) == 10
     assert all("1.234 pontos" in request.text for request in graph_api.requests)
+
+
+async def test_privacidade_on_whatsapp_names_whatsapp_data_not_telegram(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi
+) -> None:
+    await wa_web.deliver(delivery(text_value("privacidade")))
+
+    text = graph_api.requests[-1].text
+    assert "número de WhatsApp" in text
+    assert "mensagens recebidas, três dias" in text
+    assert "Telegram" not in text
+
+
+async def test_an_unlinked_user_is_told_how_to_get_linked_on_whatsapp(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi
+) -> None:
+    await wa_web.deliver(delivery(text_value("oi", name="Ana")))
+    await wa_web.deliver(delivery(text_value("início", name="Ana")))
+
+    text = graph_api.requests[-1].text
+    assert f"número de WhatsApp: ```{MARIA_WA_ID}```" in text
+    assert "Telegram" not in text
