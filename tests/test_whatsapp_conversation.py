@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
+from bot.cli import forget, issue_invite
 from bot.config import Settings
+from bot.core.conversation import Conversation
 from bot.core.invites import issue
 from bot.db.store import SqlStore
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload
@@ -20,6 +25,7 @@ from tests.fixtures.graph import (
     delivery,
     text_value,
 )
+from tests.fixtures.telegram import ADMIN_USER_ID, FakeBotApi, private_message
 from tests.fixtures.whatsapp import ADMIN_API_TOKEN, WA_MARIA, WhatsAppWeb, open_whatsapp_web
 
 TTL = timedelta(days=7)
@@ -155,3 +161,50 @@ async def test_an_unlinked_user_is_told_how_to_get_linked_on_whatsapp(
     text = graph_api.requests[-1].text
     assert f"número de WhatsApp: ```{MARIA_WA_ID}```" in text
     assert "Telegram" not in text
+
+
+async def test_convite_also_offers_the_wa_me_link_when_whatsapp_is_on(
+    deliver: Callable[[dict[str, Any]], Any],
+    bot_api: FakeBotApi,
+    conversation: Conversation,
+    points_api: FakePointsApi,
+) -> None:
+    points_api.set_customer(WA_MARIA, customer_payload())
+    conversation.whatsapp_number = DISPLAY_NUMBER
+
+    await deliver(private_message(f"/convite {WA_MARIA}", ADMIN_USER_ID))
+
+    [reply] = bot_api.delivered_to(ADMIN_USER_ID)
+    telegram_code = re.search(r"start=([A-Za-z0-9_-]+)", reply.text)
+    whatsapp_code = re.search(
+        rf"https://wa\.me/{DISPLAY_NUMBER}\?text=([A-Za-z0-9_-]+)", reply.text
+    )
+    assert telegram_code is not None
+    assert whatsapp_code is not None
+    assert whatsapp_code.group(1) == telegram_code.group(1)
+
+
+async def test_the_invite_command_prints_the_wa_me_link_with_whatsapp_alone(
+    wa_settings: Settings, points_api: FakePointsApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    points_api.set_customer(WA_MARIA, customer_payload())
+
+    code = await issue_invite(wa_settings, WA_MARIA, check=True)
+
+    link_line, expiry_line = capsys.readouterr().out.strip().splitlines()
+    assert code == 0
+    assert re.fullmatch(rf"https://wa\.me/{DISPLAY_NUMBER}\?text=[A-Za-z0-9_-]{{43}}", link_line)
+    assert expiry_line.startswith("expires ")
+
+
+async def test_forget_erases_a_whatsapp_user_by_channel_and_number(
+    wa_web: WhatsAppWeb, wa_settings: Settings, wa_maria: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await wa_web.deliver(delivery(text_value("saldo")))
+
+    code = await forget(wa_settings, customer_id=None, user=("whatsapp", MARIA_WA_ID))
+
+    counts = await row_counts(wa_web.services.engine)
+    assert code == 0
+    assert (counts["chat_users"], counts["links"], counts["inbound_messages"]) == (0, 0, 0)
+    assert "inbound_messages 1" in capsys.readouterr().out
