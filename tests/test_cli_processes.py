@@ -90,7 +90,10 @@ class WebProcess:
 
 @asynccontextmanager
 async def webhook_process(
-    tmp_path: Path, bot_api: FakeBotApi, points_api: FakePointsApi
+    tmp_path: Path,
+    bot_api: FakeBotApi,
+    points_api: FakePointsApi,
+    extra_env: dict[str, str] | None = None,
 ) -> AsyncIterator[WebProcess]:
     """Start `python -m bot webhook` with Maria linked; wait until it registered its webhook."""
     database_url = await linked_database(tmp_path)
@@ -108,6 +111,7 @@ async def webhook_process(
             "PORT": str(port),
             "LOG_FORMAT": "json",
         }
+        | (extra_env or {})
     )
     process = await asyncio.create_subprocess_exec(
         sys.executable,
