@@ -11,7 +11,7 @@ import pytest
 
 from bot.bonifiq.client import BonifiqClient
 from bot.channels.whatsapp import SendRate, WhatsAppNotifier, WhatsAppSender
-from bot.cli import run_clock
+from bot.cli import run_clock, run_reminders
 from bot.core.models import UserProfile
 from bot.core.reminders import SweepAbortedError
 from bot.db.store import SqlStore
@@ -33,6 +33,7 @@ from tests.fixtures.graph import (
     FakeGraphApi,
     graph_error,
 )
+from tests.fixtures.telegram import CUSTOMER_USER_ID, FakeBotApi
 from tests.fixtures.whatsapp import whatsapp_settings
 
 MARIA = "maria@loja.com.br"
@@ -316,3 +317,36 @@ async def test_clock_with_whatsapp_alone_catches_up_a_missed_sweep_with_the_temp
     [reminder] = graph_api.accepted
     assert reminder.kind == "template"
     assert reminder.template_parameters[:2] == ["Maria Silva", "80"]
+
+
+async def test_remind_sweeps_every_channel_that_is_on(
+    graph_api: FakeGraphApi,
+    bot_api: FakeBotApi,
+    points_api: FakePointsApi,
+    database_url: str,
+    store: SqlStore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    soon = datetime.now(UTC) + timedelta(days=3)
+    points_api.set_customer(MARIA, customer_payload(PointsToExpire=[expiration_payload(80, soon)]))
+    async with store.unit_of_work() as uow:
+        for channel, user_id in (("telegram", str(CUSTOMER_USER_ID)), ("whatsapp", MARIA_WA_ID)):
+            await uow.users.seen(UserProfile(channel, user_id, "Maria"), user_id, NOW)
+            await uow.links.link(channel, user_id, MARIA, None, NOW)
+        await uow.commit()
+    settings = whatsapp_settings(
+        graph_api,
+        points_api,
+        database_url,
+        telegram_bot_token=bot_api.token,
+        telegram_api_base_url=bot_api.base_url,
+    )
+
+    code = await run_reminders(settings, dry_run=False)
+
+    assert code == 0
+    assert "reminders sent: 2" in capsys.readouterr().out
+    [on_telegram] = bot_api.delivered_to(CUSTOMER_USER_ID)
+    [on_whatsapp] = graph_api.accepted
+    assert "80 pontos perto de expirar" in on_telegram.text
+    assert on_whatsapp.template_parameters[:2] == ["Maria Silva", "80"]
