@@ -248,3 +248,16 @@ async def test_a_message_the_graph_api_refuses_is_logged_without_the_token_or_th
     assert ACCESS_TOKEN not in caplog.text
     assert "1.234" not in caplog.text
     assert APP_SECRET not in caplog.text
+
+
+async def test_a_refused_reply_is_replaced_by_a_plain_apology(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, wa_maria: str
+) -> None:
+    graph_api.fail(graph_error(131051, "Unsupported message type"))
+
+    await wa_web.deliver(delivery(text_value("saldo")))
+
+    refused, apology = graph_api.requests
+    assert refused.kind == "interactive"
+    assert apology.kind == "text"
+    assert apology.text.startswith("Não consegui enviar esta resposta")

@@ -113,28 +113,37 @@ class WhatsAppChannel:
 
     async def handle_message(self, message: InboundMessage) -> None:
         """Answer one message, unless it was delivered before (in this process or another)."""
-        now = self.clock()
         started = time.perf_counter()
+        outcome = "ok"
         with log_context(channel=CHANNEL, user_id=message.wa_id):
-            async with self.store.unit_of_work() as uow:
-                first = await uow.inbound.first_delivery(
-                    CHANNEL, message.message_id, message.wa_id, message.sent_at, now
-                )
-                await uow.commit()
-            if not first:
-                logger.info("WhatsApp message delivered again; already handled")
-                return
-            incoming = Incoming(
-                user=UserProfile(CHANNEL, message.wa_id, first_name=message.name),
-                chat_id=message.wa_id,
-                private=True,
-                text=message.text,
-                action=message.action,
-            )
-            replies = await self.conversation.handle(incoming, now)
-            await self.send_replies(message.wa_id, replies)
+            try:
+                await self._handle(message)
+            except Exception as exc:
+                # Not logger.exception: a traceback's messages may quote the user's text.
+                outcome = "error"
+                logger.error("Failed to handle a WhatsApp message: %s", describe(exc))
         if self.metrics is not None:
-            self.metrics.update_handled(CHANNEL, "message", "ok", time.perf_counter() - started)
+            self.metrics.update_handled(CHANNEL, "message", outcome, time.perf_counter() - started)
+
+    async def _handle(self, message: InboundMessage) -> None:
+        now = self.clock()
+        async with self.store.unit_of_work() as uow:
+            first = await uow.inbound.first_delivery(
+                CHANNEL, message.message_id, message.wa_id, message.sent_at, now
+            )
+            await uow.commit()
+        if not first:
+            logger.info("WhatsApp message delivered again; already handled")
+            return
+        incoming = Incoming(
+            user=UserProfile(CHANNEL, message.wa_id, first_name=message.name),
+            chat_id=message.wa_id,
+            private=True,
+            text=message.text,
+            action=message.action,
+        )
+        replies = await self.conversation.handle(incoming, now)
+        await self.send_replies(message.wa_id, replies)
 
     async def handle_status(self, status: StatusUpdate) -> None:
         """Note what became of a sent message; a failure is logged by code and counted."""
@@ -148,8 +157,13 @@ class WhatsAppChannel:
             )
 
     async def send_replies(self, wa_id: str, replies: Sequence[Reply]) -> None:
-        """Send replies in order; one that fails is logged by its error code and the rest go."""
-        follow_up = self.conversation.texts.text("whatsapp.buttons_follow_up")
+        """Send replies in order; one that fails is logged by its error code and the rest go.
+
+        When Meta refuses a reply to the user who asked, a plain apology replaces it, as on
+        Telegram, so nobody is left without an answer.
+        """
+        texts = self.conversation.texts
+        follow_up = texts.text("whatsapp.buttons_follow_up")
         for reply in replies:
             target = reply.chat_id if reply.chat_id is not None else wa_id
             for message in render.messages(reply, follow_up):
@@ -157,10 +171,18 @@ class WhatsAppChannel:
                     await self.sender.send(target, message)
                 except GraphError as exc:
                     logger.warning("Reply to a WhatsApp user not sent: %s", exc)
+                    if isinstance(exc, GraphRefusedError) and reply.chat_id is None:
+                        await self._apologise(wa_id, texts.text("reply_failed"))
                     break
                 except Exception as exc:
                     logger.error("Reply to a WhatsApp user not sent: %s", describe(exc))
                     break
+
+    async def _apologise(self, wa_id: str, text: str) -> None:
+        try:
+            await self.sender.send(wa_id, render.text_message(render.markup(text)))
+        except Exception as exc:
+            logger.warning("Apology to a WhatsApp user not sent either: %s", describe(exc))
 
 
 @dataclass
