@@ -127,3 +127,23 @@ def test_a_malformed_message_is_left_out_and_the_others_are_kept(
 
     assert parsed is not None
     assert [message.text for message in parsed.messages] == ["extrato"]
+
+
+def test_a_reaction_is_not_a_message_to_answer() -> None:
+    reaction = text_value("x")
+    reaction["messages"][0] |= {"type": "reaction", "reaction": {"message_id": "w", "emoji": "👍"}}
+
+    parsed = parse_delivery(encoded(delivery(reaction)))
+
+    assert parsed is not None
+    assert parsed.messages == ()
+
+
+def test_a_template_quick_reply_reads_as_the_words_on_its_button() -> None:
+    tapped = text_value("x")
+    tapped["messages"][0] |= {"type": "button", "button": {"payload": "p", "text": "Saldo"}}
+
+    parsed = parse_delivery(encoded(delivery(tapped)))
+
+    assert parsed is not None
+    assert [(m.text, m.action) for m in parsed.messages] == [("Saldo", None)]

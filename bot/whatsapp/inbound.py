@@ -11,6 +11,8 @@ from typing import Any
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 _SIGNATURE_PREFIX = "sha256="
+SILENT_TYPES = frozenset({"reaction", "system", "unsupported"})
+"""Messages nobody expects an answer to: a 👍 on a reminder must not bring the help menu."""
 MAX_ID_LENGTH = 256
 """Longer message ids or wa_ids than this are not Meta's."""
 
@@ -114,6 +116,8 @@ def _message(item: dict[str, Any], names: dict[str, str]) -> InboundMessage | No
         return None
     assert isinstance(wa_id, str)
     kind = item.get("type")
+    if kind in SILENT_TYPES:
+        return None
     text = action = None
     if kind == "text" and isinstance(item.get("text"), dict):
         body = item["text"].get("body")
@@ -122,9 +126,10 @@ def _message(item: dict[str, Any], names: dict[str, str]) -> InboundMessage | No
         reply = item["interactive"].get("button_reply")
         action = _id(reply.get("id")) if isinstance(reply, dict) else None
     elif kind == "button" and isinstance(item.get("button"), dict):
-        # A quick-reply button of a template (the reminder's) carries its payload.
-        action = _id(item["button"].get("payload"))
-    # Anything else (images, audio, reactions) arrives with neither: the core answers help.
+        # A quick-reply button of a template (the reminder's): its label reads as a command.
+        label = item["button"].get("text")
+        text = label if isinstance(label, str) else None
+    # Anything else (images, audio, stickers) arrives with neither: the core answers help.
     return InboundMessage(message_id, wa_id, sent_at, names.get(wa_id), text, action)
 
 
