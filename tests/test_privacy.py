@@ -78,16 +78,22 @@ async def a_customer_with_history(store: SqlStore, user_id: int = CUSTOMER_USER_
         await uow.commit()
 
 
-async def rows_naming(engine: AsyncEngine, user_id: int, customer_ids: list[str]) -> list[str]:
-    """Every row of every table (from the metadata) holding the user id or a customer id."""
+async def rows_naming(
+    engine: AsyncEngine, user_id: int | str, customer_ids: list[str]
+) -> list[str]:
+    """Every row of every table (from the metadata) holding the user id or a customer id.
+
+    User ids are text on every channel; a number is also looked for in integer columns.
+    """
     found = []
+    texts = [*customer_ids, str(user_id)]
     async with engine.connect() as connection:
         for table in metadata.sorted_tables:
             for column in table.columns:
-                if isinstance(column.type, BigInteger | Integer):
+                if isinstance(column.type, BigInteger | Integer) and isinstance(user_id, int):
                     condition = column == user_id
                 elif isinstance(column.type, String):
-                    condition = column.in_(customer_ids)
+                    condition = column.in_(texts)
                 else:
                     continue
                 count = await connection.scalar(

@@ -27,6 +27,7 @@ from tests.fixtures.graph import (
 )
 from tests.fixtures.telegram import ADMIN_USER_ID, FakeBotApi, private_message
 from tests.fixtures.whatsapp import ADMIN_API_TOKEN, WA_MARIA, WhatsAppWeb, open_whatsapp_web
+from tests.test_privacy import rows_naming
 
 TTL = timedelta(days=7)
 
@@ -118,13 +119,11 @@ async def test_apagar_confirmed_by_button_erases_the_whatsapp_user_everywhere(
         ("apagar confirmar", "🗑 Apagar meus dados"),
         ("apagar cancelar", "Cancelar"),
     ]
+    assert await rows_naming(wa_web.services.engine, MARIA_WA_ID, [WA_MARIA])
 
     await wa_web.deliver(delivery(button_value("apagar confirmar", "Apagar")))
 
-    counts = await row_counts(wa_web.services.engine)
-    assert counts["chat_users"] == 0
-    assert counts["links"] == 0
-    assert counts["inbound_messages"] == 0
+    assert await rows_naming(wa_web.services.engine, MARIA_WA_ID, [WA_MARIA]) == []
 
 
 @pytest.mark.postgres_only
