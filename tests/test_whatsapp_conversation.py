@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.core.conversation import Conversation
 from bot.core.invites import issue
 from bot.db.store import SqlStore
+from tests.fixtures.app import NOW
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload
 from tests.fixtures.database import row_counts
 from tests.fixtures.graph import (
@@ -207,3 +208,20 @@ async def test_forget_erases_a_whatsapp_user_by_channel_and_number(
     assert code == 0
     assert (counts["chat_users"], counts["links"], counts["inbound_messages"]) == (0, 0, 0)
     assert "inbound_messages 1" in capsys.readouterr().out
+
+
+async def test_a_code_for_another_customer_asks_first_and_trocar_switches(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, store: SqlStore, invite_code: str
+) -> None:
+    async with store.unit_of_work() as uow:
+        await uow.links.link("whatsapp", MARIA_WA_ID, "antigo@loja.com.br", None, NOW)
+        await uow.commit()
+
+    await wa_web.deliver(delivery(text_value(invite_code)))
+    [(switch, _), (keep, _)] = graph_api.requests[-1].buttons
+    assert await _active(store) == "antigo@loja.com.br"
+
+    await wa_web.deliver(delivery(button_value(switch, "Trocar")))
+
+    assert (switch, keep) == (f"trocar {invite_code}", "manter")
+    assert await _active(store) == WA_MARIA
