@@ -419,7 +419,7 @@ class TimedNotifier:
     timings: Timings
     channel: str = CHANNEL
 
-    async def send(self, chat_id: int, reply: Reply) -> None:
+    async def send(self, chat_id: str, reply: Reply) -> None:
         async with self.timings.timed("notifier sends"):
             await self.inner.send(chat_id, reply)
 
@@ -450,7 +450,7 @@ async def chat_traffic(store: Store, options: Options, counts: dict[str, int]) -
         user_id = USER_ID_BASE + index
         try:
             async with store.unit_of_work() as uow:
-                await uow.users.seen(UserProfile(CHANNEL, user_id), user_id, utc_now())
+                await uow.users.seen(UserProfile(CHANNEL, str(user_id)), str(user_id), utc_now())
                 await uow.commit()
             counts["written"] += 1
         except SQLAlchemyError:

@@ -38,7 +38,8 @@ class Context:
     store: Store
     points: PointsGateway
     timezone: tzinfo
-    admins: frozenset[int] = frozenset()
+    admins: frozenset[str] = frozenset()
+    admin_channels: frozenset[str] = frozenset({"telegram", "console"})
     texts: Catalogue = field(default_factory=Catalogue.load)
     deadline: float = 15.0
     history_limit: int = views.HISTORY_LIMIT
@@ -46,6 +47,8 @@ class Context:
     sweeper: Sweeper | None = None
     invite_ttl_hours: float = 168.0
     retention_days: int = 365
+    whatsapp_number: str | None = None
+    """The store's WhatsApp number in digits, for wa.me invite links; None when WhatsApp is off."""
 
     @property
     def invite_ttl(self) -> timedelta:
@@ -53,7 +56,7 @@ class Context:
         return timedelta(hours=self.invite_ttl_hours)
 
     def reply(
-        self, key: str, *, buttons: Buttons = (), chat_id: int | None = None, **values: object
+        self, key: str, *, buttons: Buttons = (), chat_id: str | None = None, **values: object
     ) -> Reply:
         """Return the catalogue's message `key`, filled in, as a reply."""
         return Reply(self.texts.text(key, **values), buttons=buttons, chat_id=chat_id)
@@ -79,7 +82,9 @@ class Context:
 
     def is_admin(self, incoming: Incoming) -> bool:
         """Tell whether the user is one of the store's staff."""
-        return incoming.user.user_id in self.admins
+        user = incoming.user
+        # ADMIN_IDS are Telegram user ids: the same digits on another channel are someone else.
+        return user.channel in self.admin_channels and user.user_id in self.admins
 
     def admin_guard(self, incoming: Incoming, command: Command) -> list[Reply] | None:
         """Refuse non-admins politely and admins outside a private chat; None lets them in."""
@@ -90,7 +95,7 @@ class Context:
             return self.private_only(command.name)
         return None
 
-    async def active_link(self, channel: str, user_id: int) -> Link | None:
+    async def active_link(self, channel: str, user_id: str) -> Link | None:
         """Return the user's active link, reading only."""
         async with self.store.unit_of_work(writes=False) as uow:
             return await uow.links.active(channel, user_id)
@@ -127,7 +132,7 @@ class Context:
         return Html(f" ({escape(names)})") if names else Html("")
 
     def notify(
-        self, target: ChatUser | None, admin: int, key: str, customer_id: str
+        self, target: ChatUser | None, admin: str, key: str, customer_id: str
     ) -> list[Reply]:
         """Tell the user an admin acted on, when the bot has a private chat with them."""
         if target is None or target.chat_id is None or target.user_id == admin:

@@ -11,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.ports import (
     AuditRepository,
     ChatUserRepository,
+    InboundRepository,
     InviteRepository,
     LinkRepository,
     PrivacyRepository,
     ReminderRepository,
 )
 from bot.db.engine import SQLITE_BEGIN_OPTION
+from bot.db.inbound import SqlInboundRepository
 from bot.db.invites import SqlInviteRepository
 from bot.db.privacy import SqlPrivacyRepository
 from bot.db.repositories import (
@@ -36,6 +38,7 @@ class SqlUnitOfWork:
     reminders: ReminderRepository
     invites: InviteRepository
     privacy: PrivacyRepository
+    inbound: InboundRepository
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -45,6 +48,7 @@ class SqlUnitOfWork:
         self.reminders = SqlReminderRepository(session)
         self.invites = SqlInviteRepository(session)
         self.privacy = SqlPrivacyRepository(session)
+        self.inbound = SqlInboundRepository(session)
 
     async def commit(self) -> None:
         """Make every change so far permanent; later changes need another commit."""
