@@ -419,7 +419,7 @@ class TimedNotifier:
     timings: Timings
     channel: str = CHANNEL
 
-    async def send(self, chat_id: int, reply: Reply) -> None:
+    async def send(self, chat_id: str, reply: Reply) -> None:
         async with self.timings.timed("notifier sends"):
             await self.inner.send(chat_id, reply)
 
@@ -437,7 +437,7 @@ class TimedStore:
         async with self.timings.timed(kind), self.inner.unit_of_work(writes=writes) as uow:
             yield uow
 
-    async def sighting(self, profile: UserProfile, chat_id: int | None, now: datetime) -> Sighting:
+    async def sighting(self, profile: UserProfile, chat_id: str | None, now: datetime) -> Sighting:
         """Untimed: the sweep never reads sightings."""
         return await self.inner.sighting(profile, chat_id, now)
 
@@ -454,7 +454,7 @@ async def chat_traffic(store: Store, options: Options, counts: dict[str, int]) -
         user_id = USER_ID_BASE + index
         try:
             async with store.unit_of_work() as uow:
-                await uow.users.seen(UserProfile(CHANNEL, user_id), user_id, utc_now())
+                await uow.users.seen(UserProfile(CHANNEL, str(user_id)), str(user_id), utc_now())
                 await uow.commit()
             counts["written"] += 1
         except SQLAlchemyError:

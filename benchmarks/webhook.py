@@ -247,8 +247,10 @@ async def link_users(url: str, users: int) -> None:
         async with store.unit_of_work() as uow:
             for index in range(users):
                 user_id = USER_ID_BASE + index
-                await uow.users.seen(UserProfile("telegram", user_id, "Cliente"), user_id, now)
-                await uow.links.link("telegram", user_id, f"bench-{index}", None, now)
+                await uow.users.seen(
+                    UserProfile("telegram", str(user_id), "Cliente"), str(user_id), now
+                )
+                await uow.links.link("telegram", str(user_id), f"bench-{index}", None, now)
             await uow.commit()
 
 

@@ -14,13 +14,15 @@ from bot.bonifiq.cache import CachedPointsGateway
 from bot.bonifiq.client import BonifiqClient
 from bot.bonifiq.health import ApiHealth
 from bot.channels.telegram import BotApplication, TelegramNotifier, build_application
+from bot.channels.whatsapp import SendRate, WhatsAppChannel, WhatsAppNotifier, WhatsAppSender
 from bot.config import Settings
 from bot.core.conversation import Conversation
 from bot.core.ports import Notifier
 from bot.db.engine import check_connection, create_engine, create_session_factory
 from bot.db.store import SqlStore
-from bot.jobs.reminders import ReminderSweep
+from bot.jobs.reminders import ChannelSweeps, ReminderSweep
 from bot.metrics import Metrics
+from bot.whatsapp.client import GraphClient
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +49,7 @@ class Services:
 
 @asynccontextmanager
 async def open_services(
-    settings: Settings, *, admins: frozenset[int] | None = None
+    settings: Settings, *, admins: frozenset[str] | None = None
 ) -> AsyncIterator[Services]:
     """Open the database and the points API client; close both, in reverse order."""
     settings.require("bonifiq_api_token", "bonifiq_api_key")
@@ -79,11 +81,12 @@ async def open_services(
                 store=store,
                 points=points,
                 timezone=settings.timezone,
-                admins=settings.admin_ids if admins is None else admins,
+                admins=frozenset(map(str, settings.admin_ids)) if admins is None else admins,
                 deadline=settings.reply_deadline,
                 reminder_days=settings.reminder_days,
                 invite_ttl_hours=settings.invite_ttl_hours,
                 retention_days=settings.retention_days,
+                whatsapp_number=settings.whatsapp_display_number if settings.whatsapp_on else None,
             )
             yield Services(conversation, store, engine, points, client, metrics, api_health)
     finally:
@@ -101,8 +104,10 @@ async def open_store(settings: Settings) -> AsyncIterator[SqlStore]:
         await engine.dispose()
 
 
-def build_sweeper(settings: Settings, services: Services, notifier: Notifier) -> ReminderSweep:
-    """Build the reminder sweep and let admins start it from the chat."""
+def build_sweeper(
+    settings: Settings, services: Services, notifier: Notifier, *, for_admins: bool = True
+) -> ReminderSweep:
+    """Build a channel's reminder sweep; `for_admins` lets admins start it from the chat."""
     sweeper = ReminderSweep(
         store=services.store,
         points=services.client,
@@ -115,8 +120,50 @@ def build_sweeper(settings: Settings, services: Services, notifier: Notifier) ->
         metrics=services.metrics,
         retention_days=settings.retention_days,
     )
-    services.conversation.sweeper = sweeper
+    if for_admins:
+        services.conversation.sweeper = sweeper
     return sweeper
+
+
+@dataclass(frozen=True, slots=True)
+class WhatsApp:
+    """The WhatsApp channel's parts: the webhook's handler and the reminder sweep."""
+
+    client: GraphClient
+    channel: WhatsAppChannel
+    sweeper: ReminderSweep
+
+
+@asynccontextmanager
+async def open_whatsapp(settings: Settings, services: Services) -> AsyncIterator[WhatsApp | None]:
+    """Open the Graph API client when WhatsApp is configured (None when it is off); close it."""
+    if not settings.whatsapp_on:
+        yield None
+        return
+    assert settings.whatsapp_access_token is not None
+    assert settings.whatsapp_phone_number_id is not None
+    assert settings.whatsapp_reminder_template is not None
+    async with GraphClient(
+        base_url=settings.whatsapp_api_base_url,
+        phone_number_id=settings.whatsapp_phone_number_id,
+        access_token=settings.whatsapp_access_token.get_secret_value(),
+    ) as client:
+        sender = WhatsAppSender(
+            client, SendRate(settings.whatsapp_send_rate), metrics=services.metrics
+        )
+        channel = WhatsAppChannel(services.conversation, sender, utc_now, services.metrics)
+        notifier = WhatsAppNotifier(
+            sender,
+            services.store,
+            settings.whatsapp_reminder_template,
+            utc_now,
+            follow_up=services.conversation.texts.text("whatsapp.buttons_follow_up"),
+        )
+        # Admins are on Telegram; /lembrar_agora there runs Telegram's sweep when it is on.
+        sweeper = build_sweeper(
+            settings, services, notifier, for_admins=services.conversation.sweeper is None
+        )
+        yield WhatsApp(client, channel, sweeper)
 
 
 def build_telegram(settings: Settings, services: Services, *, updater: bool) -> BotApplication:
@@ -140,15 +187,17 @@ class TelegramBot:
 
     services: Services
     application: BotApplication
-    sweeper: ReminderSweep
+    sweeper: ChannelSweeps
+    """Every channel's reminder sweep: Telegram's, and WhatsApp's when it is on."""
 
 
 @asynccontextmanager
 async def open_telegram_bot(settings: Settings, *, updater: bool) -> AsyncIterator[TelegramBot]:
-    """Open the services and build the Telegram application with its sweep and admins."""
-    async with open_services(settings) as services:
+    """Open the services and build the Telegram application with the sweeps and admins."""
+    async with open_services(settings) as services, open_whatsapp(settings, services) as whatsapp:
         application = build_telegram(settings, services, updater=updater)
-        sweeper = build_sweeper(settings, services, TelegramNotifier(application.bot))
-        application.bot_data.sweeper = sweeper
+        telegram = build_sweeper(settings, services, TelegramNotifier(application.bot))
+        sweeper = ChannelSweeps([telegram] if whatsapp is None else [telegram, whatsapp.sweeper])
+        services.conversation.sweeper = application.bot_data.sweeper = sweeper
         application.bot_data.admins = settings.admin_ids
         yield TelegramBot(services, application, sweeper)

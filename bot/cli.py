@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from datetime import timedelta
 
 from telegram.error import InvalidToken, NetworkError
@@ -20,6 +21,7 @@ from bot.bootstrap import (
     open_services,
     open_store,
     open_telegram_bot,
+    open_whatsapp,
     utc_now,
 )
 from bot.channels.observed import stop_within
@@ -34,11 +36,11 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.core import format as fmt
 from bot.core import invites
 from bot.core.models import AuditEntry
-from bot.core.reminders import SweepAbortedError, sweep_missed
+from bot.core.reminders import SweepAbortedError, last_scheduled_run, sweep_missed
 from bot.db.engine import DatabaseUnavailableError
 from bot.db.migrate import upgrade_to_head
 from bot.demo import run_demo
-from bot.jobs.reminders import PlannedReminder
+from bot.jobs.reminders import ChannelSweeps, PlannedReminder, ReminderSweep
 from bot.logs import setup_logging
 from bot.progress import ProgressBar
 from bot.shutdown import GRACE_SECONDS, stop_on_signals
@@ -66,7 +68,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="list who would be reminded of what, sending and recording nothing",
     )
-    commands.add_parser("demo", help="chat in the terminal against a sandbox points API")
+    demo = commands.add_parser("demo", help="chat in the terminal against a sandbox points API")
+    demo.add_argument(
+        "--channel",
+        choices=("console", "whatsapp"),
+        default="console",
+        help="show replies as the console shows them, or as a WhatsApp user would see them",
+    )
     invite = commands.add_parser(
         "invite", help="print a single-use invite link for a customer (for scripts)"
     )
@@ -82,8 +90,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     who = forget.add_mutually_exclusive_group(required=True)
     who.add_argument("--customer", metavar="ID", help="the customer's id in the store")
-    who.add_argument("--user", metavar="ID", type=int, help="the chat user's numeric id")
-    forget.add_argument("--channel", default="telegram", help="the user's channel (telegram)")
+    who.add_argument(
+        "--user", metavar="ID", help="the chat user's id (Telegram user id or WhatsApp number)"
+    )
+    forget.add_argument(
+        "--channel", default="telegram", help="the user's channel (telegram or whatsapp)"
+    )
     return parser
 
 
@@ -125,7 +137,9 @@ async def _run_command(args: argparse.Namespace, settings: Settings) -> int:
         return await forget(settings, customer_id=args.customer, user=(args.channel, args.user))
     if args.command == "demo":
         interactive = sys.stdin.isatty() and sys.stdout.isatty()
-        await run_demo(settings, sys.stdin, sys.stdout, interactive=interactive)
+        await run_demo(
+            settings, sys.stdin, sys.stdout, interactive=interactive, channel=args.channel
+        )
         return 0
     if args.command == "webhook":
         await run_webhook(settings)
@@ -174,11 +188,15 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
 
 async def run_clock(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Sweep reminders daily at REMINDER_TIME (catching up a missed one) until stopped."""
-    settings.require("telegram_bot_token", "bonifiq_api_token", "bonifiq_api_key")
+    channels = settings.channels()
+    settings.require("bonifiq_api_token", "bonifiq_api_key")
     if settings.reminder_time is None:
         raise ConfigError("REMINDER_TIME is off, so clock would have nothing to do")
     stop = stop_on_signals(stop)
     await upgrade_to_head(settings.database_url)
+    if "telegram" not in channels:
+        await _whatsapp_clock(settings, stop)
+        return
     async with open_telegram_bot(settings, updater=False) as bot:
         application = bot.application
         async with application, operations_endpoints(settings, bot.services):
@@ -192,6 +210,46 @@ async def run_clock(settings: Settings, stop: asyncio.Event | None = None) -> No
             await stop.wait()
             logger.info("Stopping")
             await asyncio.gather(bot.sweeper.stop(), stop_within(application, GRACE_SECONDS))
+
+
+async def _whatsapp_clock(settings: Settings, stop: asyncio.Event) -> None:
+    """The clock without Telegram (whose job queue schedules it otherwise): sweep WhatsApp."""
+    at, zone = settings.reminder_time, settings.timezone
+    assert at is not None
+    async with (
+        open_services(settings) as services,
+        open_whatsapp(settings, services) as whatsapp,
+        operations_endpoints(settings, services),
+    ):
+        assert whatsapp is not None
+        async with services.store.unit_of_work(writes=False) as uow:
+            last = await uow.reminders.last_sweep_started()
+        due = sweep_missed(last, utc_now(), at, zone)
+        logger.info("Clock: reminder sweep daily at %s %s", at.strftime("%H:%M"), zone)
+        while not stop.is_set():
+            if due:
+                await _sweep_until_stopped(whatsapp.sweeper, stop)
+            next_slot = last_scheduled_run(utc_now(), at, zone) + timedelta(days=1)
+            try:
+                await asyncio.wait_for(stop.wait(), (next_slot - utc_now()).total_seconds())
+            except TimeoutError:
+                due = True
+        logger.info("Stopping")
+        await whatsapp.sweeper.stop()
+
+
+async def _sweep_until_stopped(sweeper: ReminderSweep, stop: asyncio.Event) -> None:
+    """Sweep; a stop request ends it after the message in flight, as in the other processes."""
+    sweeping = asyncio.create_task(sweeper.sweep(utc_now()))
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({sweeping, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not sweeping.done():
+        await sweeper.stop()
+    stopping.cancel()
+    try:
+        await sweeping
+    except SweepAbortedError as exc:
+        logger.error("Reminder sweep aborted: %s", exc)
 
 
 async def schedule_daily_sweep(
@@ -208,22 +266,30 @@ async def schedule_daily_sweep(
 
 async def run_reminders(settings: Settings, *, dry_run: bool) -> int:
     """Run one sweep (or plan one) and print a one-line summary; return the exit code."""
-    settings.require("telegram_bot_token", "bonifiq_api_token", "bonifiq_api_key")
+    channels = settings.channels()
+    settings.require("bonifiq_api_token", "bonifiq_api_key")
     await upgrade_to_head(settings.database_url)
     progress = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
-    async with open_services(settings) as services:
-        application = build_telegram(settings, services, updater=False)
-        async with application:  # checks the token with getMe before any work
-            sweeper = build_sweeper(settings, services, TelegramNotifier(application.bot))
-            try:
-                if dry_run:
-                    summary, planned = await sweeper.plan(utc_now(), progress)
-                else:
-                    summary = await sweeper.sweep(utc_now(), progress)
-                    planned = []
-            finally:
-                if progress is not None:
-                    progress.close()
+    async with (
+        open_services(settings) as services,
+        open_whatsapp(settings, services) as whatsapp,
+        AsyncExitStack() as stack,
+    ):
+        sweeps = [whatsapp.sweeper] if whatsapp is not None else []
+        if "telegram" in channels:
+            application = build_telegram(settings, services, updater=False)
+            await stack.enter_async_context(application)  # getMe checks the token first
+            sweeps.insert(0, build_sweeper(settings, services, TelegramNotifier(application.bot)))
+        sweeper = ChannelSweeps(sweeps)
+        try:
+            if dry_run:
+                summary, planned = await sweeper.plan(utc_now(), progress)
+            else:
+                summary = await sweeper.sweep(utc_now(), progress)
+                planned = []
+        finally:
+            if progress is not None:
+                progress.close()
     for item in planned:
         print(describe(item, settings))
     if summary.unknown_customers:
@@ -245,7 +311,8 @@ def describe(item: PlannedReminder, settings: Settings) -> str:
 
 async def issue_invite(settings: Settings, customer_id: str, *, check: bool) -> int:
     """Print an invite link and its expiry; 1 when the customer is unknown or the id invalid."""
-    settings.require("telegram_bot_token", "bonifiq_api_token", "bonifiq_api_key")
+    channels = settings.channels()
+    settings.require("bonifiq_api_token", "bonifiq_api_key")
     if problem := customer_id_problem(customer_id):
         print(f"error: {problem}", file=sys.stderr)
         return 1
@@ -261,24 +328,28 @@ async def issue_invite(settings: Settings, customer_id: str, *, check: bool) -> 
                 raise
             except BonifiqError as exc:
                 print(f"warning: customer not checked ({exc})", file=sys.stderr)
-        application = build_telegram(settings, services, updater=False)
-        async with application:  # getMe: the bot's username makes the link
-            issued = await invites.issue(
-                services.store,
-                customer_id,
-                channel="cli",
-                via="cli",
-                issued_by=None,
-                now=utc_now(),
-                ttl=timedelta(hours=settings.invite_ttl_hours),
-            )
-            print(issued.telegram_url(application.bot.username))
+        issued = await invites.issue(
+            services.store,
+            customer_id,
+            channel="cli",
+            via="cli",
+            issued_by=None,
+            now=utc_now(),
+            ttl=timedelta(hours=settings.invite_ttl_hours),
+        )
+        if "telegram" in channels:
+            application = build_telegram(settings, services, updater=False)
+            async with application:  # getMe: the bot's username makes the link
+                print(issued.telegram_url(application.bot.username))
+        if "whatsapp" in channels:
+            assert settings.whatsapp_display_number is not None
+            print(issued.whatsapp_url(settings.whatsapp_display_number))
     print(f"expires {issued.expires_at.astimezone(settings.timezone).isoformat()}")
     return 0
 
 
 async def forget(
-    settings: Settings, *, customer_id: str | None, user: tuple[str, int | None]
+    settings: Settings, *, customer_id: str | None, user: tuple[str, str | None]
 ) -> int:
     """Erase a customer's or a chat user's data and print what was deleted."""
     await upgrade_to_head(settings.database_url)

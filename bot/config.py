@@ -13,6 +13,17 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///bonifiq-bot.db"
 # Telegram's rule for setWebhook's secret_token.
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# Meta's rule for message template names.
+_TEMPLATE_NAME = re.compile(r"[a-z0-9_]{1,512}")
+WHATSAPP_SETTINGS = (
+    "whatsapp_access_token",
+    "whatsapp_phone_number_id",
+    "whatsapp_app_secret",
+    "whatsapp_verify_token",
+    "whatsapp_display_number",
+    "whatsapp_reminder_template",
+)
+"""All of them turn the WhatsApp channel on; some without the others is a mistake."""
 
 
 class ConfigError(Exception):
@@ -57,9 +68,23 @@ class Settings(BaseSettings):
     port: Annotated[int, Field(ge=1, le=65_535)] | None = None
     metrics_token: SecretStr | None = None
     admin_api_token: SecretStr | None = None
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_display_number: str | None = None
+    whatsapp_reminder_template: str | None = None
+    whatsapp_api_base_url: str = "https://graph.facebook.com/v21.0"
+    # Meta's default throughput for a business phone number is 80 messages per second.
+    whatsapp_send_rate: Annotated[float, Field(gt=0, le=1_000)] = 60.0
 
     @field_validator(
-        "telegram_api_base_url", "bonifiq_base_url", "database_url", "bot_timezone", mode="before"
+        "telegram_api_base_url",
+        "bonifiq_base_url",
+        "database_url",
+        "bot_timezone",
+        "whatsapp_api_base_url",
+        mode="before",
     )
     @classmethod
     def _not_blank(cls, value: Any) -> Any:
@@ -67,7 +92,24 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty")
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("telegram_api_base_url", "bonifiq_base_url")
+    @field_validator("whatsapp_phone_number_id", "whatsapp_display_number")
+    @classmethod
+    def _digits(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        digits = value.strip().removeprefix("+")
+        if not digits.isascii() or not digits.isdigit() or len(digits) > 32:
+            raise ValueError("must be digits only, such as 5511987654321")
+        return digits
+
+    @field_validator("whatsapp_reminder_template")
+    @classmethod
+    def _template_name(cls, value: str | None) -> str | None:
+        if value is not None and not _TEMPLATE_NAME.fullmatch(value.strip()):
+            raise ValueError("must be a template name: lower-case letters, digits and _")
+        return value.strip() if value is not None else None
+
+    @field_validator("telegram_api_base_url", "bonifiq_base_url", "whatsapp_api_base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -81,7 +123,18 @@ class Settings(BaseSettings):
             return None
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("webhook_secret", "metrics_token", "admin_api_token", mode="before")
+    @field_validator(
+        "webhook_secret",
+        "metrics_token",
+        "admin_api_token",
+        "whatsapp_access_token",
+        "whatsapp_app_secret",
+        "whatsapp_verify_token",
+        "whatsapp_phone_number_id",
+        "whatsapp_display_number",
+        "whatsapp_reminder_template",
+        mode="before",
+    )
     @classmethod
     def _blank_token_is_missing(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
@@ -174,6 +227,31 @@ class Settings(BaseSettings):
             if getattr(self, name) is None:
                 raise ConfigError(f"{name.upper()} is required for this command but is not set")
 
+    @property
+    def whatsapp_on(self) -> bool:
+        """Tell whether the WhatsApp channel is configured; raise ConfigError if half of it is."""
+        present = [getattr(self, name) is not None for name in WHATSAPP_SETTINGS]
+        if any(present) and not all(present):
+            missing = WHATSAPP_SETTINGS[present.index(False)].upper()
+            raise ConfigError(f"{missing} is needed too: the WhatsApp channel is half configured")
+        return all(present)
+
+    @property
+    def telegram_on(self) -> bool:
+        """Tell whether the Telegram channel is configured."""
+        return self.telegram_bot_token is not None
+
+    def channels(self) -> tuple[str, ...]:
+        """Return the channels that are on, by name; ConfigError if none or one is half set."""
+        names = tuple(
+            name
+            for name, on in (("telegram", self.telegram_on), ("whatsapp", self.whatsapp_on))
+            if on
+        )
+        if not names:
+            self.require("telegram_bot_token")  # the usual channel names what is missing
+        return names
+
     def secrets(self) -> list[str]:
         """Return the secret values that must never be shown, for log redaction."""
         values = (
@@ -183,6 +261,9 @@ class Settings(BaseSettings):
             self.webhook_secret,
             self.metrics_token,
             self.admin_api_token,
+            self.whatsapp_access_token,
+            self.whatsapp_app_secret,
+            self.whatsapp_verify_token,
         )
         return [value.get_secret_value() for value in values if value is not None]
 
@@ -190,7 +271,7 @@ class Settings(BaseSettings):
 def load_settings(**overrides: Any) -> Settings:
     """Read settings, turning validation errors into one clear line per bad variable."""
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_input=False, include_url=False):
@@ -198,6 +279,8 @@ def load_settings(**overrides: Any) -> Settings:
             message = str(error["msg"]).removeprefix("Value error, ")
             problems.append(f"{name}: {message}")
         raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
+    _ = settings.whatsapp_on  # a half-configured channel stops start-up here
+    return settings
 
 
 __all__ = ["DEFAULT_DATABASE_URL", "ConfigError", "Settings", "load_settings"]

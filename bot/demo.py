@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -17,7 +18,7 @@ from bot.core.models import UserProfile
 from bot.db.migrate import upgrade_to_head
 
 DEMO_USER = UserProfile(
-    channel=console.CHANNEL, user_id=1, first_name="Você", language_code="pt-BR"
+    channel=console.CHANNEL, user_id="1", first_name="Você", language_code="pt-BR"
 )
 DEMO_CUSTOMER = "maria@exemplo.com.br"
 
@@ -35,9 +36,24 @@ def intro(customers: Mapping[str, str]) -> str:
     )
 
 
-async def run_demo(settings: Settings, source: TextIO, sink: TextIO, *, interactive: bool) -> int:
-    """Run the console chat on a throw-away database; return lines handled."""
+DEMO_TEMPLATE = "lembrete_pontos"
+
+
+async def run_demo(
+    settings: Settings,
+    source: TextIO,
+    sink: TextIO,
+    *,
+    interactive: bool,
+    channel: str = console.CHANNEL,
+) -> int:
+    """Run the console chat on a throw-away database; return lines handled.
+
+    `channel="whatsapp"` shows what a WhatsApp user would see: WhatsApp's markup, buttons as
+    `[Saldo]`, and reminders with the template that goes out outside the 24-hour window.
+    """
     now = utc_now()
+    user = replace(DEMO_USER, channel=channel)
     with tempfile.TemporaryDirectory(prefix="bonifiq-bot-demo-") as folder:
         database_url = f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"
         await upgrade_to_head(database_url)
@@ -50,22 +66,31 @@ async def run_demo(settings: Settings, source: TextIO, sink: TextIO, *, interact
                     "bonifiq_api_key": SecretStr(SANDBOX_API_KEY),
                 }
             )
-            admins = frozenset({DEMO_USER.user_id})
+            admins = frozenset({user.user_id})
             async with open_services(demo_settings, admins=admins) as services:
-                build_sweeper(
-                    demo_settings, services, console.ConsoleNotifier(sink, ansi=interactive)
+                conversation = services.conversation
+                renderer = None
+                if channel == "whatsapp":
+                    follow_up = conversation.texts.text("whatsapp.buttons_follow_up")
+                    renderer = console.whatsapp_renderer(follow_up, DEMO_TEMPLATE)
+                    # The demo's user plays the admin too, whatever the channel.
+                    conversation.admin_channels = frozenset({channel})
+                    conversation.whatsapp_number = "5511900000000"
+                notifier = console.ConsoleNotifier(
+                    sink, ansi=interactive, renderer=renderer, channel=channel
                 )
+                build_sweeper(demo_settings, services, notifier)
                 async with services.store.unit_of_work() as uow:
-                    await uow.links.link(
-                        DEMO_USER.channel, DEMO_USER.user_id, DEMO_CUSTOMER, None, now
-                    )
+                    await uow.users.seen(user, user.user_id, now)
+                    await uow.links.link(user.channel, user.user_id, DEMO_CUSTOMER, None, now)
                     await uow.commit()
                 sink.write(intro(SANDBOX_CUSTOMERS) + "\n")
                 return await console.chat(
-                    services.conversation,
-                    DEMO_USER,
+                    conversation,
+                    user,
                     source,
                     sink,
                     utc_now,
                     interactive=interactive,
+                    renderer=renderer,
                 )

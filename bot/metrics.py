@@ -66,6 +66,13 @@ class Metrics:
             "Unix time at which the last completed reminder sweep started (any process).",
             registry=self.registry,
         )
+        self.whatsapp_errors = Counter(
+            "bot_whatsapp_errors_total",
+            "WhatsApp messages Meta refused or reported failed, by where (send or status) and"
+            " error code.",
+            ["where", "code"],
+            registry=self.registry,
+        )
         for outcome in ("sent", "failed", "blocked"):
             self.reminders.labels(outcome)  # exported as 0 before the first sweep
 
@@ -78,6 +85,10 @@ class Metrics:
         """Count one request to the points API."""
         self.bonifiq_requests.labels(outcome).inc()
         self.bonifiq_seconds.observe(seconds)
+
+    def whatsapp_error(self, where: str, code: int | None) -> None:
+        """Count one WhatsApp message refused at sending or reported failed by a status."""
+        self.whatsapp_errors.labels(where, str(code) if code is not None else "none").inc()
 
     def cache_lookup(self, result: str) -> None:
         """Count one points lookup by how the cache served it."""

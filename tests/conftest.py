@@ -6,4 +6,6 @@ pytest_plugins = [
     "tests.fixtures.telegram",
     "tests.fixtures.app",
     "tests.fixtures.web",
+    "tests.fixtures.graph",
+    "tests.fixtures.whatsapp",
 ]

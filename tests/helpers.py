@@ -21,7 +21,7 @@ from tests.fixtures.telegram import CUSTOMER_USER_ID, FakeBotApi
 async def link(store: SqlStore, customer_id: str, user_id: int = CUSTOMER_USER_ID) -> None:
     """Link a Telegram user to a customer, as an admin would have."""
     async with store.unit_of_work() as uow:
-        await uow.links.link("telegram", user_id, customer_id, None, NOW)
+        await uow.links.link("telegram", str(user_id), customer_id, None, NOW)
         await uow.commit()
 
 
@@ -38,8 +38,8 @@ def expiring(*days_and_points: tuple[int, int]) -> dict[str, object]:
 async def linked_chat(store: SqlStore, user_id: int, customer_id: str) -> None:
     """A user who talked to the bot privately and is linked to `customer_id`."""
     async with store.unit_of_work() as uow:
-        await uow.users.seen(UserProfile("telegram", user_id, "Cliente"), user_id, NOW)
-        await uow.links.link("telegram", user_id, customer_id, None, NOW)
+        await uow.users.seen(UserProfile("telegram", str(user_id), "Cliente"), str(user_id), NOW)
+        await uow.links.link("telegram", str(user_id), customer_id, None, NOW)
         await uow.commit()
 
 

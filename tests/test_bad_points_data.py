@@ -199,7 +199,7 @@ async def test_dot_segment_customer_ids_are_refused_like_any_invalid_id(
     assert "O cliente informado não é válido" in reply.text
     assert points_api.requests == []
     async with store.unit_of_work(writes=False) as uow:
-        assert await uow.links.active("telegram", CUSTOMER_USER_ID) is None
+        assert await uow.links.active("telegram", str(CUSTOMER_USER_ID)) is None
 
 
 async def test_expirations_in_the_far_future_are_not_reminded_yet(

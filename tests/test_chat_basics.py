@@ -63,10 +63,10 @@ async def test_start_remembers_who_the_user_is(
     await deliver(private_message("/start", first_name="Joana"))
 
     async with store.unit_of_work() as uow:
-        user = await uow.users.get("telegram", CUSTOMER_USER_ID)
+        user = await uow.users.get("telegram", str(CUSTOMER_USER_ID))
     assert user is not None
     assert user.first_name == "Joana"
-    assert user.chat_id == CUSTOMER_USER_ID
+    assert user.chat_id == str(CUSTOMER_USER_ID)
 
 
 async def test_help_lists_customer_commands_but_not_admin_ones(
@@ -168,7 +168,7 @@ async def test_a_forged_button_is_treated_as_unknown(
 
     assert "/ajuda" in text
     async with store.unit_of_work() as uow:
-        assert await uow.links.active("telegram", 1) is None
+        assert await uow.links.active("telegram", str(1)) is None
 
 
 async def test_command_menu_for_everyone_has_no_admin_commands(

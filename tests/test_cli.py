@@ -128,8 +128,8 @@ async def test_run_catches_up_a_missed_sweep_at_start(
     store = SqlStore(create_session_factory(engine))
     async with store.unit_of_work() as uow:
         now = datetime.now(UTC)
-        await uow.users.seen(UserProfile("telegram", 1001, "Maria"), 1001, now)
-        await uow.links.link("telegram", 1001, "maria@loja.com.br", None, now)
+        await uow.users.seen(UserProfile("telegram", str(1001), "Maria"), str(1001), now)
+        await uow.links.link("telegram", str(1001), "maria@loja.com.br", None, now)
         await uow.commit()
     await engine.dispose()
     settings = load_settings(
@@ -169,3 +169,15 @@ def test_forget_needs_a_customer_or_a_user(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert "one of the arguments --customer --user is required" in result.stderr
+
+
+def test_demo_on_whatsapp_shows_whatsapp_markup_buttons_and_the_reminder_template(
+    tmp_path: Path,
+) -> None:
+    result = run_cli("demo", "--channel", "whatsapp", cwd=tmp_path, stdin="saldo\nlembrar_agora\n")
+
+    assert result.returncode == 0, result.stderr
+    assert "Pontos: *1.234 pontos*" in result.stdout
+    assert "[💰 Saldo] [📜 Extrato]" in result.stdout
+    assert "<b>" not in result.stdout
+    assert "modelo lembrete_pontos: Maria Silva, " in result.stdout

@@ -46,8 +46,10 @@ async def linked_database(tmp_path: Path, customer_id: str = MARIA) -> str:
     store = SqlStore(create_session_factory(engine))
     async with store.unit_of_work() as uow:
         now = datetime.now(UTC)
-        await uow.users.seen(UserProfile("telegram", CUSTOMER_USER_ID, "Maria"), 1001, now)
-        await uow.links.link("telegram", CUSTOMER_USER_ID, customer_id, None, now)
+        await uow.users.seen(
+            UserProfile("telegram", str(CUSTOMER_USER_ID), "Maria"), str(1001), now
+        )
+        await uow.links.link("telegram", str(CUSTOMER_USER_ID), customer_id, None, now)
         await uow.commit()
     await engine.dispose()
     return database_url
@@ -88,7 +90,10 @@ class WebProcess:
 
 @asynccontextmanager
 async def webhook_process(
-    tmp_path: Path, bot_api: FakeBotApi, points_api: FakePointsApi
+    tmp_path: Path,
+    bot_api: FakeBotApi,
+    points_api: FakePointsApi,
+    extra_env: dict[str, str] | None = None,
 ) -> AsyncIterator[WebProcess]:
     """Start `python -m bot webhook` with Maria linked; wait until it registered its webhook."""
     database_url = await linked_database(tmp_path)
@@ -106,6 +111,7 @@ async def webhook_process(
             "PORT": str(port),
             "LOG_FORMAT": "json",
         }
+        | (extra_env or {})
     )
     process = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -52,7 +52,7 @@ async def new_invite(store: SqlStore, customer_id: str = MARIA, *, issued: Any =
 
 async def active_customer(store: SqlStore, user_id: int = CUSTOMER_USER_ID) -> str | None:
     async with store.unit_of_work(writes=False) as uow:
-        current = await uow.links.active("telegram", user_id)
+        current = await uow.links.active("telegram", str(user_id))
     return current.customer_id if current else None
 
 
@@ -85,7 +85,7 @@ async def test_convite_answers_a_single_use_t_me_link_with_its_expiry(
     assert points_api.requests_for(MARIA)
     [entry] = [entry for entry in await audit(store) if entry.action == "invite"]
     assert (entry.admin_user_id, entry.customer_id, entry.detail) == (
-        ADMIN_USER_ID,
+        str(ADMIN_USER_ID),
         MARIA,
         "admin",
     )
@@ -170,11 +170,11 @@ async def test_opening_an_invite_links_the_user_and_shows_the_balance_at_once(
     assert "Sua conta foi vinculada" in linked
     assert "1.234 pontos" in balance
     async with store.unit_of_work(writes=False) as uow:
-        current = await uow.links.active("telegram", CUSTOMER_USER_ID)
+        current = await uow.links.active("telegram", str(CUSTOMER_USER_ID))
     assert current is not None
     assert (current.customer_id, current.origin, current.linked_by) == (MARIA, "invite", None)
     [entry] = [entry for entry in await audit(store) if entry.action == "link"]
-    assert (entry.target_user_id, entry.detail) == (CUSTOMER_USER_ID, "invite")
+    assert (entry.target_user_id, entry.detail) == (str(CUSTOMER_USER_ID), "invite")
 
 
 async def test_an_invite_works_once_and_the_next_user_is_told_to_ask_for_a_new_link(
@@ -348,7 +348,10 @@ async def test_two_users_racing_for_one_code_in_two_processes_exactly_one_wins(
             answers = await asyncio.gather(
                 *(
                     conversation.handle(
-                        Incoming(UserProfile("telegram", user), user, True, f"/start {code}"), NOW
+                        Incoming(
+                            UserProfile("telegram", str(user)), str(user), True, f"/start {code}"
+                        ),
+                        NOW,
                     )
                     for conversation, user in zip(conversations, users, strict=True)
                 )

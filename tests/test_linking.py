@@ -37,7 +37,7 @@ async def admin_reply(deliver: Deliver, bot_api: FakeBotApi, text: str) -> str:
 
 async def active_customer(store: SqlStore, user_id: int = CUSTOMER_USER_ID) -> str | None:
     async with store.unit_of_work() as uow:
-        current = await uow.links.active("telegram", user_id)
+        current = await uow.links.active("telegram", str(user_id))
     return current.customer_id if current else None
 
 
@@ -93,9 +93,9 @@ async def test_link_is_written_to_the_audit_log(
 
     [entry] = await audit_log(store)
     assert (entry.admin_user_id, entry.action, entry.target_user_id, entry.customer_id) == (
-        ADMIN_USER_ID,
+        str(ADMIN_USER_ID),
         "link",
-        CUSTOMER_USER_ID,
+        str(CUSTOMER_USER_ID),
         MARIA,
     )
 

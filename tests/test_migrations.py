@@ -196,6 +196,40 @@ async def test_undoing_reminders_keeps_users_and_links(empty_database_url: str) 
     assert await _fetch(empty_database_url, statement) == [("maria@loja.com.br", 5_000_000_001)]
 
 
+async def test_telegram_users_become_text_ids_and_keep_their_links(
+    empty_database_url: str,
+) -> None:
+    await _add_a_linked_user_at_001(empty_database_url)
+
+    await _alembic("upgrade", empty_database_url, "004")
+
+    chat_users = sa.table(
+        "chat_users",
+        sa.column("id", sa.Integer()),
+        sa.column("channel", sa.String()),
+        sa.column("user_id", sa.String()),
+        sa.column("chat_id", sa.String()),
+    )
+    statement = sa.select(
+        chat_users.c.channel, chat_users.c.user_id, chat_users.c.chat_id, _LINKS_001.c.customer_id
+    ).join(_LINKS_001, _LINKS_001.c.chat_user_id == chat_users.c.id)
+    assert await _fetch(empty_database_url, statement) == [
+        ("telegram", "5000000001", "5000000001", "maria@loja.com.br")
+    ]
+
+
+async def test_undoing_text_ids_gives_telegram_users_their_numbers_back(
+    empty_database_url: str,
+) -> None:
+    await _add_a_linked_user_at_001(empty_database_url)
+    await _alembic("upgrade", empty_database_url, "004")
+
+    await _alembic("downgrade", empty_database_url, "003")
+
+    statement = sa.select(_CHAT_USERS_001.c.user_id, _CHAT_USERS_001.c.chat_id)
+    assert await _fetch(empty_database_url, statement) == [(5_000_000_001, 5_000_000_001)]
+
+
 async def test_current_revision_is_none_before_migrating(empty_database_url: str) -> None:
     assert await current_revision(empty_database_url) is None
 

@@ -43,11 +43,21 @@ async def a_customer_with_history(store: SqlStore, user_id: int = CUSTOMER_USER_
     """Maria talked to the bot, was linked by an admin, got reminders and used an invite."""
     async with store.unit_of_work() as uow:
         await uow.users.seen(
-            UserProfile("telegram", user_id, "Maria", "Silva", "maria"), user_id, NOW
+            UserProfile("telegram", str(user_id), "Maria", "Silva", "maria"), str(user_id), NOW
         )
-        await uow.links.link("telegram", user_id, "antigo@loja.com.br", ADMIN_USER_ID, NOW)
+        await uow.links.link(
+            "telegram", str(user_id), "antigo@loja.com.br", str(ADMIN_USER_ID), NOW
+        )
         await uow.audit.record(
-            AuditEntry("telegram", ADMIN_USER_ID, "link", user_id, "antigo@loja.com.br", None, NOW)
+            AuditEntry(
+                "telegram",
+                str(ADMIN_USER_ID),
+                "link",
+                str(user_id),
+                "antigo@loja.com.br",
+                None,
+                NOW,
+            )
         )
         await uow.commit()
     await invites.issue(
@@ -56,28 +66,34 @@ async def a_customer_with_history(store: SqlStore, user_id: int = CUSTOMER_USER_
     await link(store, MARIA, user_id)
     async with store.unit_of_work() as uow:
         await uow.audit.record(
-            AuditEntry("telegram", ADMIN_USER_ID, "whois", user_id, MARIA, "detail", NOW)
+            AuditEntry("telegram", str(ADMIN_USER_ID), "whois", str(user_id), MARIA, "detail", NOW)
         )
-        chat = await uow.users.get("telegram", user_id)
+        chat = await uow.users.get("telegram", str(user_id))
         assert chat is not None
         [target] = (await uow.reminders.targets("telegram", None, 10)).targets
         await uow.reminders.record(
             target.chats[0].chat_user_id, MARIA, [LedgerKey(date(2026, 12, 15), 30)], NOW
         )
-        await uow.invites.record_bad_attempt("telegram", user_id, NOW)
+        await uow.invites.record_bad_attempt("telegram", str(user_id), NOW)
         await uow.commit()
 
 
-async def rows_naming(engine: AsyncEngine, user_id: int, customer_ids: list[str]) -> list[str]:
-    """Every row of every table (from the metadata) holding the user id or a customer id."""
+async def rows_naming(
+    engine: AsyncEngine, user_id: int | str, customer_ids: list[str]
+) -> list[str]:
+    """Every row of every table (from the metadata) holding the user id or a customer id.
+
+    User ids are text on every channel; a number is also looked for in integer columns.
+    """
     found = []
+    texts = [*customer_ids, str(user_id)]
     async with engine.connect() as connection:
         for table in metadata.sorted_tables:
             for column in table.columns:
-                if isinstance(column.type, BigInteger | Integer):
+                if isinstance(column.type, BigInteger | Integer) and isinstance(user_id, int):
                     condition = column == user_id
                 elif isinstance(column.type, String):
-                    condition = column.in_(customer_ids)
+                    condition = column.in_(texts)
                 else:
                     continue
                 count = await connection.scalar(
@@ -210,7 +226,7 @@ async def test_an_admin_erases_a_user_on_request_and_it_is_audited_anonymously(
         [newest, *_] = await uow.audit.recent(10)
     assert (newest.action, newest.admin_user_id, newest.target_user_id) == (
         "erase",
-        ADMIN_USER_ID,
+        str(ADMIN_USER_ID),
         None,
     )
 
@@ -246,7 +262,7 @@ async def test_forget_for_someone_unknown_says_nothing_is_stored(
 ) -> None:
     settings = load_settings(database_url=database_url)
 
-    code = await forget(settings, customer_id=None, user=("telegram", 424242))
+    code = await forget(settings, customer_id=None, user=("telegram", "424242"))
 
     assert code == 0
     assert capsys.readouterr().out.strip() == "nothing stored about them"
@@ -263,7 +279,7 @@ async def test_retention_deletes_old_reminder_records_and_old_ended_links_only(
     assert purged["reminder_ledger"] == 1
     assert purged["links"] == 1
     async with store.unit_of_work(writes=False) as uow:
-        current = await uow.links.active("telegram", CUSTOMER_USER_ID)
+        current = await uow.links.active("telegram", str(CUSTOMER_USER_ID))
     assert current is not None  # an active link is never expired
     assert current.customer_id == MARIA
 

@@ -38,7 +38,7 @@ async def reply_to(deliver: Deliver, bot_api: FakeBotApi, update: dict[str, Any]
 
 async def reminders_enabled(store: SqlStore) -> bool | None:
     async with store.unit_of_work() as uow:
-        current = await uow.links.active("telegram", CUSTOMER_USER_ID)
+        current = await uow.links.active("telegram", str(CUSTOMER_USER_ID))
     return current.reminders_enabled if current else None
 
 

@@ -144,9 +144,11 @@ async def populate(
     ]
     async with store.unit_of_work() as uow:
         for item in linked:
-            profile = UserProfile("telegram", item.user_id, first_name=f"Cliente {item.user_id}")
-            await uow.users.seen(profile, item.user_id, now)
-            await uow.links.link("telegram", item.user_id, item.customer_id, None, now)
+            profile = UserProfile(
+                "telegram", str(item.user_id), first_name=f"Cliente {item.user_id}"
+            )
+            await uow.users.seen(profile, str(item.user_id), now)
+            await uow.links.link("telegram", str(item.user_id), item.customer_id, None, now)
         await uow.commit()
     for item in linked:
         points_api.set_customer(
@@ -229,7 +231,7 @@ async def ledger_rows(engine: AsyncEngine) -> list[tuple[int, str, date, int]]:
     ).join(ChatUserRow, ReminderLedgerRow.chat_user_id == ChatUserRow.id)
     async with engine.connect() as connection:
         rows = await connection.execute(statement)
-        return [(user, customer, day, days) for user, customer, day, days in rows]
+        return [(int(user), customer, day, days) for user, customer, day, days in rows]
 
 
 async def sweeps_recorded(engine: AsyncEngine) -> int:
@@ -369,8 +371,8 @@ async def test_a_sweep_is_not_aborted_by_the_bot_writing_while_a_message_is_in_f
         # second reminder is on its way and before Telegram answers it.
         if received == 2:
             async with store.unit_of_work() as uow:
-                profile = UserProfile("telegram", someone_else, first_name="Ana")
-                await uow.users.seen(profile, someone_else, datetime.now(UTC))
+                profile = UserProfile("telegram", str(someone_else), first_name="Ana")
+                await uow.users.seen(profile, str(someone_else), datetime.now(UTC))
                 await uow.commit()
 
     bot_api.on_send = a_user_writes_to_the_bot

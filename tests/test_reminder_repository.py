@@ -19,17 +19,17 @@ from tests.fixtures.database import table_snapshot
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=2)
-ADMIN = 900
-MARIA = 5_000_000_001
-JOAO = 5_000_000_002
-ANA = 5_000_000_003
+ADMIN = "900"
+MARIA = "5000000001"
+JOAO = "5000000002"
+ANA = "5000000003"
 EXPIRY = date(2025, 3, 31)
 IN_30_DAYS = LedgerKey(expires_on=EXPIRY, threshold_days=30)
 IN_7_DAYS = LedgerKey(expires_on=EXPIRY, threshold_days=7)
 
 
 async def _seen(
-    store: SqlStore, user_id: int, *, private: bool = True, now: datetime = NOW
+    store: SqlStore, user_id: str, *, private: bool = True, now: datetime = NOW
 ) -> None:
     async with store.unit_of_work() as uow:
         await uow.users.seen(UserProfile("telegram", user_id), user_id if private else None, now)
@@ -37,20 +37,20 @@ async def _seen(
 
 
 async def _link(
-    store: SqlStore, user_id: int, customer_id: str, *, channel: str = "telegram"
+    store: SqlStore, user_id: str, customer_id: str, *, channel: str = "telegram"
 ) -> None:
     async with store.unit_of_work() as uow:
         await uow.links.link(channel, user_id, customer_id, ADMIN, NOW)
         await uow.commit()
 
 
-async def _linked(store: SqlStore, user_id: int, customer_id: str) -> None:
+async def _linked(store: SqlStore, user_id: str, customer_id: str) -> None:
     """A user who wrote to the bot privately and is linked: a chat that gets reminders."""
     await _seen(store, user_id)
     await _link(store, user_id, customer_id)
 
 
-async def _chat_user_id(engine: AsyncEngine, user_id: int, channel: str = "telegram") -> int:
+async def _chat_user_id(engine: AsyncEngine, user_id: str, channel: str = "telegram") -> int:
     async with engine.connect() as connection:
         statement = select(ChatUserRow.id).where(
             ChatUserRow.channel == channel, ChatUserRow.user_id == user_id
@@ -81,13 +81,13 @@ async def _count(store: SqlStore, channel: str = "telegram") -> int:
         return await uow.reminders.count_targets(channel)
 
 
-async def _set_reachable(store: SqlStore, user_id: int, reachable: bool) -> None:
+async def _set_reachable(store: SqlStore, user_id: str, reachable: bool) -> None:
     async with store.unit_of_work() as uow:
         await uow.users.set_reachable("telegram", user_id, reachable, NOW)
         await uow.commit()
 
 
-async def _set_reminders(store: SqlStore, user_id: int, enabled: bool) -> None:
+async def _set_reminders(store: SqlStore, user_id: str, enabled: bool) -> None:
     async with store.unit_of_work() as uow:
         await uow.links.set_reminders("telegram", user_id, enabled)
         await uow.commit()
@@ -106,7 +106,7 @@ async def _sent(store: SqlStore, chat_user_id: int, customer_id: str) -> set[Led
         return await uow.reminders.sent(chat_user_id, customer_id)
 
 
-async def _blocked_at(engine: AsyncEngine, user_id: int) -> datetime | None:
+async def _blocked_at(engine: AsyncEngine, user_id: str) -> datetime | None:
     async with engine.connect() as connection:
         statement = select(ChatUserRow.blocked_at).where(ChatUserRow.user_id == user_id)
         value: datetime | None = (await connection.execute(statement)).scalar_one()
@@ -256,10 +256,10 @@ async def test_paging_through_targets_returns_every_customer_exactly_once(
 ) -> None:
     customer_ids = [f"c{number:02d}@loja" for number in range(1, 8)]
     for number, customer_id in enumerate(customer_ids):
-        await _linked(store, 6_000_000_000 + 2 * number, customer_id)
+        await _linked(store, str(6_000_000_000 + 2 * number), customer_id)
         if number % 2 == 0:
             # A second chat on some customers must not make pages overlap or skip.
-            await _linked(store, 6_000_000_001 + 2 * number, customer_id)
+            await _linked(store, str(6_000_000_001 + 2 * number), customer_id)
 
     pages: list[list[str]] = []
     after: str | None = None

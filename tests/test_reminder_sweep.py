@@ -141,7 +141,7 @@ async def test_chats_with_reminders_off_are_not_reminded(
     points_api.set_customer(MARIA, expiring((5, 80)))
     await linked_chat(store, 1001, MARIA)
     async with store.unit_of_work() as uow:
-        await uow.links.set_reminders("telegram", 1001, False)
+        await uow.links.set_reminders("telegram", str(1001), False)
         await uow.commit()
 
     summary = await sweep.sweep(NOW)
@@ -156,12 +156,12 @@ async def test_turning_reminders_back_on_sends_one_message_for_the_time_off(
     points_api.set_customer(MARIA, expiring((10, 80)))
     await linked_chat(store, 1001, MARIA)
     async with store.unit_of_work() as uow:
-        await uow.links.set_reminders("telegram", 1001, False)
+        await uow.links.set_reminders("telegram", str(1001), False)
         await uow.commit()
     await sweep.sweep(NOW)  # 30 crossed while off: nothing recorded
     await sweep.sweep(NOW + timedelta(days=4))  # 7 crossed while off
     async with store.unit_of_work() as uow:
-        await uow.links.set_reminders("telegram", 1001, True)
+        await uow.links.set_reminders("telegram", str(1001), True)
         await uow.commit()
 
     await sweep.sweep(NOW + timedelta(days=5))
@@ -313,7 +313,7 @@ async def test_a_dry_run_plans_without_sending_or_recording(
     _, planned = await sweep.plan(NOW)
 
     [plan] = planned
-    assert (plan.chat.user_id, plan.customer_id) == (1001, MARIA)
+    assert (plan.chat.user_id, plan.customer_id) == ("1001", MARIA)
     assert bot_api.sent_messages() == []
     assert await ledger(engine) == []
 

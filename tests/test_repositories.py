@@ -26,20 +26,20 @@ from tests.fixtures.database import table_snapshot
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=2)
-ADMIN = 900
+ADMIN = "900"
 MARIA = UserProfile(
     channel="telegram",
-    user_id=5_000_000_001,
+    user_id="5000000001",
     first_name="Maria",
     last_name="Silva",
     username="maria",
     language_code="pt-br",
 )
-PRIVATE_CHAT = 5_000_000_001
+PRIVATE_CHAT = "5000000001"
 
 
 async def _seen(
-    store: SqlStore, profile: UserProfile, chat_id: int | None, now: datetime
+    store: SqlStore, profile: UserProfile, chat_id: str | None, now: datetime
 ) -> ChatUser:
     async with store.unit_of_work() as uow:
         user = await uow.users.seen(profile, chat_id, now)
@@ -54,7 +54,7 @@ async def _link(store: SqlStore, customer_id: str, now: datetime = NOW) -> Link 
     return previous
 
 
-async def _active(store: SqlStore, user_id: int = MARIA.user_id) -> Link | None:
+async def _active(store: SqlStore, user_id: str = MARIA.user_id) -> Link | None:
     async with store.unit_of_work() as uow:
         return await uow.links.active("telegram", user_id)
 
@@ -65,7 +65,7 @@ async def _link_rows(engine: AsyncEngine) -> list[Any]:
         return list(result)
 
 
-async def _last_seen_at(engine: AsyncEngine, user_id: int) -> datetime:
+async def _last_seen_at(engine: AsyncEngine, user_id: str) -> datetime:
     async with engine.connect() as connection:
         statement = select(ChatUserRow.last_seen_at).where(ChatUserRow.user_id == user_id)
         value: datetime = (await connection.execute(statement)).scalar_one()
@@ -596,28 +596,28 @@ async def test_a_write_does_not_fail_because_another_unit_committed_after_it_rea
 ) -> None:
     """SQLite's WAL refuses a deferred transaction's first write after another commit."""
     async with store.unit_of_work() as first:
-        await first.users.get("telegram", 1)
-        second = asyncio.create_task(_touch(store, 2))
+        await first.users.get("telegram", "1")
+        second = asyncio.create_task(_touch(store, "2"))
         await asyncio.sleep(0.05)  # the second unit is now waiting for the write lock
-        await first.users.seen(UserProfile("telegram", 1, "Ana"), 1, NOW)
+        await first.users.seen(UserProfile("telegram", "1", "Ana"), "1", NOW)
         await first.commit()
     await asyncio.wait_for(second, 10)
 
     async with store.unit_of_work(writes=False) as uow:
-        assert await uow.users.get("telegram", 1) is not None
-        assert await uow.users.get("telegram", 2) is not None
+        assert await uow.users.get("telegram", "1") is not None
+        assert await uow.users.get("telegram", "2") is not None
 
 
 async def test_a_reading_unit_held_open_does_not_block_writers(store: SqlStore) -> None:
     async with store.unit_of_work(writes=False) as reader:
-        await reader.users.get("telegram", 1)
+        await reader.users.get("telegram", "1")
 
-        await asyncio.wait_for(_touch(store, 3), 2)
+        await asyncio.wait_for(_touch(store, "3"), 2)
 
-        assert await reader.users.get("telegram", 2) is None
+        assert await reader.users.get("telegram", "2") is None
 
 
-async def _touch(store: SqlStore, user_id: int) -> None:
+async def _touch(store: SqlStore, user_id: str) -> None:
     async with store.unit_of_work() as uow:
         await uow.users.seen(UserProfile("telegram", user_id, "Bia"), user_id, NOW)
         await uow.commit()

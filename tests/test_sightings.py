@@ -16,11 +16,12 @@ from tests.fixtures.telegram import CUSTOMER_USER_ID, FakeBotApi, private_messag
 from tests.helpers import link
 
 Deliver = Callable[[dict[str, Any]], Any]
+USER = str(CUSTOMER_USER_ID)
 
 
 async def _stored(store: SqlStore) -> StoredData:
     async with store.unit_of_work(writes=False) as uow:
-        stored = await uow.privacy.stored_data("telegram", CUSTOMER_USER_ID)
+        stored = await uow.privacy.stored_data("telegram", USER)
     assert stored is not None
     return stored
 
@@ -68,7 +69,7 @@ async def test_a_user_who_unblocked_the_bot_is_reachable_again(
 ) -> None:
     await deliver(private_message("/ajuda"))
     async with store.unit_of_work() as uow:
-        await uow.users.set_reachable("telegram", CUSTOMER_USER_ID, False, NOW)
+        await uow.users.set_reachable("telegram", USER, False, NOW)
         await uow.commit()
     clock.advance(timedelta(minutes=1))
 
@@ -85,7 +86,7 @@ async def test_a_user_linked_by_an_admin_gets_their_chat_recorded_on_first_messa
     await deliver(private_message("/ajuda", first_name="Maria"))
 
     user = (await _stored(store)).user
-    assert (user.chat_id, user.first_name) == (CUSTOMER_USER_ID, "Maria")
+    assert (user.chat_id, user.first_name) == (USER, "Maria")
 
 
 async def test_meusdados_shows_the_moment_of_the_message_itself(
@@ -110,7 +111,7 @@ async def test_a_link_ended_elsewhere_is_seen_by_the_next_message(
     await link(store, "maria@loja.com.br")
     await deliver(private_message("/saldo"))
     async with store.unit_of_work() as uow:  # another process, or an admin, unlinks
-        await uow.links.unlink("telegram", CUSTOMER_USER_ID, None, NOW)
+        await uow.links.unlink("telegram", USER, None, NOW)
         await uow.commit()
     clock.advance(timedelta(seconds=1))
 
@@ -124,17 +125,17 @@ async def test_a_link_ended_elsewhere_is_seen_by_the_next_message(
 async def test_a_sighting_is_not_held_up_by_a_writer_and_sees_only_what_is_committed(
     store: SqlStore,
 ) -> None:
-    profile = UserProfile("telegram", CUSTOMER_USER_ID, "Maria")
+    profile = UserProfile("telegram", USER, "Maria")
     async with store.unit_of_work() as uow:
-        await uow.users.seen(profile, CUSTOMER_USER_ID, NOW)
+        await uow.users.seen(profile, USER, NOW)
         await uow.commit()
     async with store.unit_of_work() as writer:  # holds SQLite's write lock until it ends
-        await writer.links.link("telegram", CUSTOMER_USER_ID, "maria@loja.com.br", None, NOW)
+        await writer.links.link("telegram", USER, "maria@loja.com.br", None, NOW)
         async with asyncio.timeout(2):
-            during = await store.sighting(profile, CUSTOMER_USER_ID, NOW)
+            during = await store.sighting(profile, USER, NOW)
         await writer.commit()
 
-    after = await store.sighting(profile, CUSTOMER_USER_ID, NOW)
+    after = await store.sighting(profile, USER, NOW)
 
     assert (during.link, during.stale) == (None, False)
     assert after.link is not None

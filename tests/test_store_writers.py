@@ -18,12 +18,14 @@ async def test_writers_waiting_longer_than_sqlites_busy_timeout_all_commit(
     # 30 writers holding the write lock 0.2 s each: the last waits 6 s, past the 5 s timeout.
     async def write(user_id: int) -> None:
         async with store.unit_of_work() as uow:
-            await uow.users.seen(UserProfile("telegram", user_id, "Cliente"), user_id, NOW)
+            await uow.users.seen(
+                UserProfile("telegram", str(user_id), "Cliente"), str(user_id), NOW
+            )
             await asyncio.sleep(0.2)
             await uow.commit()
 
     await asyncio.gather(*(write(5000 + index) for index in range(30)))
 
     async with store.unit_of_work(writes=False) as uow:
-        users = [await uow.users.get("telegram", 5000 + index) for index in range(30)]
+        users = [await uow.users.get("telegram", str(5000 + index)) for index in range(30)]
     assert all(user is not None for user in users)

@@ -71,7 +71,7 @@ async def test_the_code_from_the_api_links_the_customer_who_opens_it(
 
     assert "Sua conta foi vinculada" in bot_api.delivered_to(CUSTOMER_USER_ID)[0].text
     async with store.unit_of_work(writes=False) as uow:
-        current = await uow.links.active("telegram", CUSTOMER_USER_ID)
+        current = await uow.links.active("telegram", str(CUSTOMER_USER_ID))
     assert current is not None
     assert current.customer_id == MARIA
 

@@ -12,6 +12,7 @@ from typing import TextIO
 from bot.core.conversation import Conversation
 from bot.core.messages import Incoming, Reply
 from bot.core.models import UserProfile
+from bot.whatsapp import render as whatsapp
 
 CHANNEL = "console"
 _TAG = re.compile(r"</?(b|i|s|code)>")
@@ -40,18 +41,55 @@ def render(replies: Sequence[Reply], *, ansi: bool = False) -> str:
     return "\n\n".join(blocks)
 
 
+Renderer = Callable[[Sequence[Reply]], str]
+"""Turns replies into what the user of one channel would see, as terminal text."""
+
+
+def whatsapp_renderer(follow_up: str, template: str | None = None) -> Renderer:
+    """Return a renderer showing replies as WhatsApp shows them: its markup, `[Saldo]` buttons.
+
+    With `template`, a reminder also shows the approved template and its parameters, which
+    is what goes out instead when the user has not written in the last 24 hours.
+    """
+
+    def show(replies: Sequence[Reply]) -> str:
+        blocks = [
+            whatsapp.preview(message)
+            for reply in replies
+            for message in whatsapp.messages(reply, follow_up)
+        ]
+        if template is not None:
+            blocks += [
+                "(fora da janela de 24 h: "
+                + whatsapp.preview(whatsapp.template_message(template, reply.template))[1:]
+                for reply in replies
+                if reply.template
+            ]
+        return "\n\n".join(blocks)
+
+    return show
+
+
 class ConsoleNotifier:
     """Prints messages the user did not ask for (reminders), as the demo's push channel."""
 
-    channel = CHANNEL
-
-    def __init__(self, sink: TextIO, *, ansi: bool = False) -> None:
+    def __init__(
+        self,
+        sink: TextIO,
+        *,
+        ansi: bool = False,
+        renderer: Renderer | None = None,
+        channel: str = CHANNEL,
+    ) -> None:
         self._sink = sink
         self._ansi = ansi
+        self._renderer = renderer
+        self.channel = channel
 
-    async def send(self, chat_id: int, reply: Reply) -> None:
+    async def send(self, chat_id: str, reply: Reply) -> None:
         """Print the message, marked as pushed to that chat."""
-        text = render([reply], ansi=self._ansi).replace("\n", "\n     ")
+        shown = self._renderer([reply]) if self._renderer else render([reply], ansi=self._ansi)
+        text = shown.replace("\n", "\n     ")
         self._sink.write(f"\n🔔 (aviso no chat {chat_id})\nbot> {text}\n")
         self._sink.flush()
 
@@ -64,6 +102,7 @@ async def chat(
     clock: Callable[[], datetime],
     *,
     interactive: bool = False,
+    renderer: Renderer | None = None,
 ) -> int:
     """Read lines until end of input, answering each; return how many lines were handled."""
     handled = 0
@@ -83,7 +122,6 @@ async def chat(
         replies = await conversation.handle(incoming, clock())
         handled += 1
         if replies:
-            sink.write(
-                "\nbot> " + render(replies, ansi=interactive).replace("\n", "\n     ") + "\n"
-            )
+            shown = renderer(replies) if renderer else render(replies, ansi=interactive)
+            sink.write("\nbot> " + shown.replace("\n", "\n     ") + "\n")
             sink.flush()

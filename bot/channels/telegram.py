@@ -40,10 +40,9 @@ from bot.core import limits
 from bot.core.conversation import Conversation
 from bot.core.messages import Button, Incoming, Reply
 from bot.core.models import UserProfile
-from bot.core.ports import DeliveryError, RecipientBlockedError
+from bot.core.ports import DeliveryError, RecipientBlockedError, Sweeper
 from bot.core.reminders import SweepAbortedError, SweepBusyError, sweep_report
 from bot.failures import describe
-from bot.jobs.reminders import ReminderSweep
 from bot.metrics import Metrics
 
 logger = logging.getLogger(__name__)
@@ -62,7 +61,7 @@ class BotServices:
 
     conversation: Conversation
     clock: Callable[[], datetime]
-    sweeper: ReminderSweep | None = None
+    sweeper: Sweeper | None = None
     admins: frozenset[int] = frozenset()
 
 
@@ -132,7 +131,7 @@ async def on_message(update: Update, context: BotContext) -> None:
         return
     incoming = Incoming(
         user=profile(user),
-        chat_id=chat.id,
+        chat_id=str(chat.id),
         private=chat.type == ChatType.PRIVATE,
         text=message.text,
         bot_username=context.bot.username,
@@ -155,7 +154,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     chat_id = chat.id if chat is not None else user.id
     incoming = Incoming(
         user=profile(user),
-        chat_id=chat_id,
+        chat_id=str(chat_id),
         private=chat is None or chat.type == ChatType.PRIVATE,
         action=query.data or "",
         bot_username=context.bot.username,
@@ -189,7 +188,7 @@ def profile(user: TelegramUser) -> UserProfile:
     """Return the core's view of a Telegram user."""
     return UserProfile(
         channel=CHANNEL,
-        user_id=user.id,
+        user_id=str(user.id),
         first_name=user.first_name,
         last_name=user.last_name,
         username=user.username,
@@ -206,7 +205,7 @@ async def send_replies(
     something went wrong instead of leaving them without an answer.
     """
     for index, reply in enumerate(replies, 1):
-        target = reply.chat_id if reply.chat_id is not None else chat_id
+        target = int(reply.chat_id) if reply.chat_id is not None else chat_id
         try:
             await send_reply(bot, target, reply)
         except Exception as exc:
@@ -289,10 +288,10 @@ class TelegramNotifier:
     def __init__(self, bot: ExtBot[Any]) -> None:
         self._bot = bot
 
-    async def send(self, chat_id: int, reply: Reply) -> None:
+    async def send(self, chat_id: str, reply: Reply) -> None:
         """Send one message; a block raises `RecipientBlockedError`, a failure `DeliveryError`."""
         try:
-            await send_reply(self._bot, chat_id, reply)
+            await send_reply(self._bot, int(chat_id), reply)
         except Forbidden as exc:
             raise RecipientBlockedError(exc.message) from exc
         except TelegramError as exc:

@@ -65,7 +65,7 @@ async def link(ctx: Context, incoming: Incoming, command: Command, now: datetime
     return replies
 
 
-def _link_request(ctx: Context, args: str) -> tuple[int, str] | Reply:
+def _link_request(ctx: Context, args: str) -> tuple[str, str] | Reply:
     """Parse `<user id> <customer id>`, or explain what is wrong with it."""
     raw_user, _, raw_customer = arguments.split_first(args)
     if not raw_user or not raw_customer.strip():
@@ -84,7 +84,7 @@ def bad_user_id(ctx: Context, raw: str) -> Reply:
     return ctx.reply("admin.bad_user_id", value=fmt.shorten(raw, ECHO_LIMIT))
 
 
-def target_user(ctx: Context, incoming: Incoming, command: Command) -> int | list[Reply]:
+def target_user(ctx: Context, incoming: Incoming, command: Command) -> str | list[Reply]:
     """Let an admin in and read the user id the command is about, or say what is wrong."""
     if refusal := ctx.admin_guard(incoming, command):
         return refusal

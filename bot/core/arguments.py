@@ -29,13 +29,13 @@ def split_first(args: str) -> tuple[str, str, str]:
     return parts[0], " ", parts[1] if len(parts) > 1 else ""
 
 
-def parse_user_id(raw: str) -> int | None:
-    """Return a chat platform user id, or None for anything that cannot be one."""
+def parse_user_id(raw: str) -> str | None:
+    """Return a chat platform user id in its canonical digits, or None if it cannot be one."""
     text = raw.strip()
     if not text.isascii() or not text.isdigit():
         return None
     value = int(text)
-    return value if 0 < value <= MAX_USER_ID else None
+    return str(value) if 0 < value <= MAX_USER_ID else None
 
 
 def valid_customer_id(customer_id: str) -> bool:

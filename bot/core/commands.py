@@ -6,6 +6,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from bot.core.arguments import OFF_WORDS, ON_WORDS
+
 # Canonical (Portuguese) name → every word that invokes it.
 ALIASES: dict[str, tuple[str, ...]] = {
     "start": ("start", "iniciar", "inicio"),
@@ -53,6 +55,8 @@ _CODE_ACTION = re.compile(r"(trocar) ([A-Za-z0-9_-]{16,64})")
 DEEP_LINKS = frozenset({"saldo", "extrato", "lembretes"})
 
 _BY_ALIAS = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
+# Commands people write as two words where slash commands are not offered (WhatsApp).
+_PHRASES = {"meus dados": "meusdados", "my data": "meusdados"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +97,22 @@ def parse(text: str, bot_username: str | None = None) -> Command | None:
         name = _BY_ALIAS.get(_fold(word))
         return Command(name, rest.strip()) if name else None
     if rest:
-        return None
+        return _bare_phrase(head, rest)
     name = _BY_ALIAS.get(_fold(head))
     return Command(name) if name else None
+
+
+def _bare_phrase(head: str, rest: str) -> Command | None:
+    """Return the few bare words that take one word after them: `lembretes off`, `meus dados`.
+
+    Anything longer stays chatter ("saldo por favor"), since channels without slash commands
+    see every message.
+    """
+    name, word = _BY_ALIAS.get(_fold(head)), _fold(rest.strip())
+    if name == "lembretes" and word in ON_WORDS | OFF_WORDS:
+        return Command(name, word)
+    phrase = _PHRASES.get(f"{_fold(head)} {word}")
+    return Command(phrase) if phrase else None
 
 
 def _split_head(text: str) -> tuple[str, str, str]:

@@ -30,11 +30,11 @@ Buttons = tuple[tuple[Button, ...], ...]
 
 # The active link the conversation read with the user's sighting, for the update being
 # handled (a context variable: concurrent updates run in their own tasks).
-_read_link: ContextVar[tuple[str, int, Link | None] | None] = ContextVar("read_link", default=None)
+_read_link: ContextVar[tuple[str, str, Link | None] | None] = ContextVar("read_link", default=None)
 
 
 @contextmanager
-def link_already_read(channel: str, user_id: int, link: Link | None) -> Iterator[None]:
+def link_already_read(channel: str, user_id: str, link: Link | None) -> Iterator[None]:
     """Let the first `active_link` of this update use a link just read, instead of rereading."""
     token = _read_link.set((channel, user_id, link))
     try:
@@ -54,7 +54,8 @@ class Context:
     store: Store
     points: PointsGateway
     timezone: tzinfo
-    admins: frozenset[int] = frozenset()
+    admins: frozenset[str] = frozenset()
+    admin_channels: frozenset[str] = frozenset({"telegram", "console"})
     texts: Catalogue = field(default_factory=Catalogue.load)
     deadline: float = 15.0
     history_limit: int = views.HISTORY_LIMIT
@@ -62,6 +63,8 @@ class Context:
     sweeper: Sweeper | None = None
     invite_ttl_hours: float = 168.0
     retention_days: int = 365
+    whatsapp_number: str | None = None
+    """The store's WhatsApp number in digits, for wa.me invite links; None when WhatsApp is off."""
 
     @property
     def invite_ttl(self) -> timedelta:
@@ -69,7 +72,7 @@ class Context:
         return timedelta(hours=self.invite_ttl_hours)
 
     def reply(
-        self, key: str, *, buttons: Buttons = (), chat_id: int | None = None, **values: object
+        self, key: str, *, buttons: Buttons = (), chat_id: str | None = None, **values: object
     ) -> Reply:
         """Return the catalogue's message `key`, filled in, as a reply."""
         return Reply(self.texts.text(key, **values), buttons=buttons, chat_id=chat_id)
@@ -95,7 +98,9 @@ class Context:
 
     def is_admin(self, incoming: Incoming) -> bool:
         """Tell whether the user is one of the store's staff."""
-        return incoming.user.user_id in self.admins
+        user = incoming.user
+        # ADMIN_IDS are Telegram user ids: the same digits on another channel are someone else.
+        return user.channel in self.admin_channels and user.user_id in self.admins
 
     def admin_guard(self, incoming: Incoming, command: Command) -> list[Reply] | None:
         """Refuse non-admins politely and admins outside a private chat; None lets them in."""
@@ -106,7 +111,7 @@ class Context:
             return self.private_only(command.name)
         return None
 
-    async def active_link(self, channel: str, user_id: int) -> Link | None:
+    async def active_link(self, channel: str, user_id: str) -> Link | None:
         """Return the user's active link, reading only."""
         known = _read_link.get()
         if known is not None and known[:2] == (channel, user_id):
@@ -149,7 +154,7 @@ class Context:
         return Html(f" ({escape(names)})") if names else Html("")
 
     def notify(
-        self, target: ChatUser | None, admin: int, key: str, customer_id: str
+        self, target: ChatUser | None, admin: str, key: str, customer_id: str
     ) -> list[Reply]:
         """Tell the user an admin acted on, when the bot has a private chat with them."""
         if target is None or target.chat_id is None or target.user_id == admin:

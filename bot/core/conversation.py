@@ -120,4 +120,8 @@ class Conversation(Context):
             return commands.action(incoming.action)
         if incoming.text is None:
             return None
-        return commands.parse(incoming.text, incoming.bot_username)
+        command = commands.parse(incoming.text, incoming.bot_username)
+        if command is None and incoming.private and invites.is_issued_code(incoming.text):
+            # A wa.me invite link puts the bare code in the message: the same as /start <code>.
+            return Command("start", incoming.text.strip())
+        return command

@@ -34,14 +34,15 @@ async def start(ctx: Context, incoming: Incoming, command: Command, now: datetim
                 customer_id=link.customer_id,
             )
         ]
-    return [
-        ctx.reply(
-            "start.unlinked",
-            name=name,
-            user_id=incoming.user.user_id,
-            privacy=ctx.texts.text("privacy"),
-        )
-    ]
+    channel = incoming.user.channel
+    text = ctx.texts.text_for(
+        channel,
+        "start.unlinked",
+        name=name,
+        user_id=incoming.user.user_id,
+        privacy=ctx.texts.text_for(channel, "privacy"),
+    )
+    return [Reply(text)]
 
 
 async def balance(

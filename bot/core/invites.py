@@ -25,6 +25,8 @@ CODE_BYTES = 32
 """Random bytes in a code: 256 bits, written as 43 characters of `A-Za-z0-9_-`."""
 CODE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 """What can be a code: Telegram's deep-link alphabet and length, and not too short to guess."""
+_ISSUED_CODE = re.compile(r"[A-Za-z0-9_-]{43}")
+"""What `issue` makes (32 bytes, URL-safe base64): a message that is only this is an invite."""
 MAX_BAD_CODES = 5
 BAD_CODE_WINDOW = timedelta(minutes=15)
 SWITCH = "trocar"
@@ -43,6 +45,10 @@ class IssuedInvite:
         """Return the `t.me` deep link that opens the bot with this code."""
         return f"https://t.me/{bot_username}?start={self.code}"
 
+    def whatsapp_url(self, number: str) -> str:
+        """Return the `wa.me` link that opens a chat with the store, the code as the message."""
+        return f"https://wa.me/{number}?text={self.code}"
+
 
 def code_hash(code: str) -> str:
     """Return what the database keeps of a code: its SHA-256, in hex."""
@@ -55,7 +61,7 @@ async def issue(
     *,
     channel: str,
     via: str,
-    issued_by: int | None,
+    issued_by: str | None,
     now: datetime,
     ttl: timedelta,
 ) -> IssuedInvite:
@@ -111,9 +117,17 @@ async def invite(ctx: Context, incoming: Incoming, command: Command, now: dateti
     else:
         key, target = "invite.issued_code", issued.code
     lines = [ctx.texts.text(key, customer_id=customer_id, target=target, expires=expires)]
+    if ctx.whatsapp_number:
+        url = issued.whatsapp_url(ctx.whatsapp_number)
+        lines.append(ctx.texts.text("invite.issued_whatsapp", url=url))
     if not checked:
         lines.append(ctx.texts.text("invite.unchecked"))
     return [Reply("\n".join(lines))]
+
+
+def is_issued_code(text: str) -> bool:
+    """Tell whether a message is nothing but an invite code, as a wa.me invite link sends it."""
+    return _ISSUED_CODE.fullmatch(text.strip()) is not None
 
 
 async def redeem(ctx: Context, incoming: Incoming, code: str, now: datetime) -> list[Reply]:

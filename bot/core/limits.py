@@ -26,8 +26,16 @@ class ChannelLimits:
 TELEGRAM = ChannelLimits(text_length=4096, button_data_bytes=64)
 """Bot API `sendMessage`: 1-4096 characters after entities parsing; callback data 1-64 bytes."""
 CONSOLE = ChannelLimits(text_length=65_536, button_data_bytes=1024)
+WHATSAPP = ChannelLimits(text_length=4096, button_data_bytes=256)
+"""Cloud API: a text body up to 4,096 characters; a reply button's id up to 256 characters.
 
-_BY_CHANNEL = {"telegram": TELEGRAM, "console": CONSOLE}
+An interactive message's body (1,024) and button titles (20) are the renderer's concern: a
+longer reply goes out as text with its buttons in a short follow-up."""
+WHATSAPP_INTERACTIVE_BODY = 1024
+WHATSAPP_BUTTON_TITLE = 20
+WHATSAPP_BUTTONS = 3
+
+_BY_CHANNEL = {"telegram": TELEGRAM, "console": CONSOLE, "whatsapp": WHATSAPP}
 
 ELLIPSIS = "…"
 _LINE_BREAK = "\n"

@@ -12,7 +12,7 @@ class Incoming:
     """One thing a user did: a text message, a button press, or anything else."""
 
     user: UserProfile
-    chat_id: int
+    chat_id: str
     private: bool
     text: str | None = None
     action: str | None = None
@@ -34,5 +34,8 @@ class Reply:
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
-    chat_id: int | None = field(default=None)
-    """None answers the chat the message came from; a number notifies that private chat."""
+    chat_id: str | None = field(default=None)
+    """None answers the chat the message came from; an id notifies that private chat."""
+    template: tuple[str, ...] = ()
+    """For a reminder: the parameters of the approved template a channel sends instead of the
+    text where it may not write freely (WhatsApp outside its 24-hour window); plain text."""

@@ -11,7 +11,7 @@ class UserProfile:
     """Who is talking, as the channel knows them."""
 
     channel: str
-    user_id: int
+    user_id: str
     first_name: str | None = None
     last_name: str | None = None
     username: str | None = None
@@ -23,8 +23,8 @@ class ChatUser:
     """A chat user the bot has seen or that an admin has linked."""
 
     channel: str
-    user_id: int
-    chat_id: int | None
+    user_id: str
+    chat_id: str | None
     first_name: str | None
     last_name: str | None
     username: str | None
@@ -37,9 +37,9 @@ class Link:
     """An active link between a chat user and a BonifiQ customer id."""
 
     channel: str
-    user_id: int
+    user_id: str
     customer_id: str
-    linked_by: int | None
+    linked_by: str | None
     linked_at: datetime
     reminders_enabled: bool = True
     origin: str = "admin"
@@ -51,10 +51,10 @@ class AuditEntry:
     """One admin action, kept for accountability."""
 
     channel: str
-    admin_user_id: int | None
+    admin_user_id: str | None
     """None where no admin acted (a user erasing their own data)."""
     action: str
-    target_user_id: int | None
+    target_user_id: str | None
     customer_id: str | None
     detail: str | None
     at: datetime
@@ -65,8 +65,8 @@ class ReminderChat:
     """A chat that should hear about a customer's expiring points."""
 
     chat_user_id: int
-    user_id: int
-    chat_id: int
+    user_id: str
+    chat_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +102,7 @@ class NewInvite:
     customer_id: str
     issued_via: str
     """"admin" (a chat command), "cli" or "api"."""
-    issued_by: int | None
+    issued_by: str | None
     issued_at: datetime
     expires_at: datetime
 

@@ -36,16 +36,16 @@ class PointsGateway(Protocol):
 class ChatUserRepository(Protocol):
     """Chat users, keyed by (channel, user id)."""
 
-    async def seen(self, profile: UserProfile, chat_id: int | None, now: datetime) -> ChatUser:
+    async def seen(self, profile: UserProfile, chat_id: str | None, now: datetime) -> ChatUser:
         """Record that the user talked to the bot (creating or refreshing them)."""
         ...
 
-    async def get(self, channel: str, user_id: int) -> ChatUser | None:
+    async def get(self, channel: str, user_id: str) -> ChatUser | None:
         """Return the user, or None if the bot never saw or linked them."""
         ...
 
     async def set_reachable(
-        self, channel: str, user_id: int, reachable: bool, now: datetime
+        self, channel: str, user_id: str, reachable: bool, now: datetime
     ) -> None:
         """Mark the user's chat as blocked (False) or reachable again (True).
 
@@ -57,16 +57,16 @@ class ChatUserRepository(Protocol):
 class LinkRepository(Protocol):
     """Links between chat users and customer ids; one active link per chat user."""
 
-    async def active(self, channel: str, user_id: int) -> Link | None:
+    async def active(self, channel: str, user_id: str) -> Link | None:
         """Return the user's active link, if any."""
         ...
 
     async def link(
         self,
         channel: str,
-        user_id: int,
+        user_id: str,
         customer_id: str,
-        linked_by: int | None,
+        linked_by: str | None,
         now: datetime,
         *,
         origin: str = "admin",
@@ -75,12 +75,12 @@ class LinkRepository(Protocol):
         ...
 
     async def unlink(
-        self, channel: str, user_id: int, unlinked_by: int | None, now: datetime
+        self, channel: str, user_id: str, unlinked_by: str | None, now: datetime
     ) -> Link | None:
         """End the user's active link; return it, or None if there was none."""
         ...
 
-    async def set_reminders(self, channel: str, user_id: int, enabled: bool) -> Link | None:
+    async def set_reminders(self, channel: str, user_id: str, enabled: bool) -> Link | None:
         """Turn reminders on or off for the user's active link; None if not linked."""
         ...
 
@@ -153,7 +153,7 @@ class InviteRepository(Protocol):
         """Return the invite with this code hash, used or not, or None."""
         ...
 
-    async def consume(self, code_hash: str, channel: str, user_id: int, now: datetime) -> bool:
+    async def consume(self, code_hash: str, channel: str, user_id: str, now: datetime) -> bool:
         """Mark the invite used by this user, in one statement; False if used or expired.
 
         Of several users consuming one code at the same moment, in one process or several,
@@ -161,11 +161,11 @@ class InviteRepository(Protocol):
         """
         ...
 
-    async def record_bad_attempt(self, channel: str, user_id: int, now: datetime) -> None:
+    async def record_bad_attempt(self, channel: str, user_id: str, now: datetime) -> None:
         """Remember that the user sent a code that was unknown, used or expired."""
         ...
 
-    async def bad_attempts(self, channel: str, user_id: int, since: datetime) -> int:
+    async def bad_attempts(self, channel: str, user_id: str, since: datetime) -> int:
         """Count the user's bad codes since `since`."""
         ...
 
@@ -173,11 +173,11 @@ class InviteRepository(Protocol):
 class PrivacyRepository(Protocol):
     """What the bot keeps about a person: reading it all, erasing it all, expiring it."""
 
-    async def stored_data(self, channel: str, user_id: int) -> StoredData | None:
+    async def stored_data(self, channel: str, user_id: str) -> StoredData | None:
         """Return everything kept about the user, or None if the bot keeps nothing."""
         ...
 
-    async def erase_user(self, channel: str, user_id: int) -> Erasure:
+    async def erase_user(self, channel: str, user_id: str) -> Erasure:
         """Delete the user, their links, reminders, attempts and invites; anonymise audits."""
         ...
 
@@ -186,7 +186,12 @@ class PrivacyRepository(Protocol):
         ...
 
     async def purge(
-        self, *, ledger_before: date, history_before: datetime, attempts_before: datetime
+        self,
+        *,
+        ledger_before: date,
+        history_before: datetime,
+        attempts_before: datetime,
+        messages_before: datetime | None = None,
     ) -> dict[str, int]:
         """Delete what is past retention; return how many rows each table lost.
 
@@ -194,6 +199,20 @@ class PrivacyRepository(Protocol):
         that expired and admin audit rows before `history_before`; invite attempts before
         `attempts_before`.
         """
+        ...
+
+
+class InboundRepository(Protocol):
+    """Messages channels delivered, kept a few days (channels that deliver at least once)."""
+
+    async def first_delivery(
+        self, channel: str, message_id: str, user_id: str, sent_at: datetime, now: datetime
+    ) -> bool:
+        """Record the message; False when it was recorded before, in any process."""
+        ...
+
+    async def last_message_at(self, channel: str, user_id: str) -> datetime | None:
+        """Return when the user last wrote, by the channel's own timestamp, if still kept."""
         ...
 
 
@@ -206,6 +225,7 @@ class UnitOfWork(Protocol):
     reminders: ReminderRepository
     invites: InviteRepository
     privacy: PrivacyRepository
+    inbound: InboundRepository
 
     async def commit(self) -> None:
         """Make every change in this unit permanent."""
@@ -223,7 +243,7 @@ class Store(Protocol):
         """
         ...
 
-    async def sighting(self, profile: UserProfile, chat_id: int | None, now: datetime) -> Sighting:
+    async def sighting(self, profile: UserProfile, chat_id: str | None, now: datetime) -> Sighting:
         """Read, in one statement and no unit of work, whether `users.seen` is needed.
 
         Also returns the user's active link, read in the same statement.
@@ -244,7 +264,7 @@ class Notifier(Protocol):
 
     channel: str
 
-    async def send(self, chat_id: int, reply: Reply) -> None:
+    async def send(self, chat_id: str, reply: Reply) -> None:
         """Deliver one message, or raise `DeliveryError` / `RecipientBlockedError`."""
         ...
 

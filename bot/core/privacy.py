@@ -25,13 +25,13 @@ async def privacy(
     ctx: Context, incoming: Incoming, command: Command, now: datetime
 ) -> list[Reply]:
     """State what is stored, why, for how long, and how to exercise each right."""
-    return [
-        ctx.reply(
-            "privacy.full",
-            ledger_days=LEDGER_RETENTION_DAYS,
-            retention_days=ctx.retention_days,
-        )
-    ]
+    text = ctx.texts.text_for(
+        incoming.user.channel,
+        "privacy.full",
+        ledger_days=LEDGER_RETENTION_DAYS,
+        retention_days=ctx.retention_days,
+    )
+    return [Reply(text)]
 
 
 async def my_data(

@@ -12,7 +12,7 @@ from bot.core import format as fmt
 from bot.core.messages import Button, Reply
 from bot.core.models import LedgerKey
 from bot.core.texts import Catalogue, Html
-from bot.core.views import EXPIRATIONS_LIMIT, more_expirations, when_label
+from bot.core.views import EXPIRATIONS_LIMIT, customer_name, more_expirations, when_label
 
 UNKNOWN_LISTED = 20
 """Unknown customers named in a sweep report; the rest are counted."""
@@ -110,7 +110,26 @@ def reminder(
             Button(texts.text("button.reminders_off"), action="lembretes off"),
         ),
     )
-    return Reply(Html("\n".join(lines)), buttons=buttons)
+    return Reply(
+        Html("\n".join(lines)), buttons=buttons, template=template(customer, due, timezone, texts)
+    )
+
+
+def template(
+    customer: CustomerPoints, due: list[DueExpiration], timezone: tzinfo, texts: Catalogue
+) -> tuple[str, str, str, str]:
+    """Return the reminder template's parameters: name, points expiring, first date, balance.
+
+    The soonest expiration is the one the date names; the points are every due expiration's.
+    """
+    name = customer_name(customer) or texts.text("reminder.template_no_name")
+    total = sum(item.points for item in due)
+    return (
+        name,
+        fmt.number(total),
+        fmt.day(due[0].expires_on, timezone),
+        fmt.number(customer.points_balance),
+    )
 
 
 def sweep_report(summary: SweepSummary, texts: Catalogue) -> Reply:
@@ -168,6 +187,20 @@ class SweepSummary:
     def everything_failed(self) -> bool:
         """True when there were customers and the points API answered for none of them."""
         return self.customers > 0 and self.checked + self.skipped == 0
+
+    def add(self, other: SweepSummary) -> None:
+        """Add another channel's sweep of the same customers to this one."""
+        self.customers += other.customers
+        self.checked += other.checked
+        self.sent += other.sent
+        self.skipped += other.skipped
+        self.failed += other.failed
+        self.blocked += other.blocked
+        self.unknown_customers += [
+            customer
+            for customer in other.unknown_customers
+            if customer not in self.unknown_customers
+        ]
 
     def counts(self) -> dict[str, int]:
         """Return the counts to keep in the database."""

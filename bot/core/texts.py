@@ -40,6 +40,11 @@ class Catalogue:
         template = self.messages[key]
         return Html(template.format(**{name: escape(value) for name, value in values.items()}))
 
+    def text_for(self, channel: str, key: str, **values: object) -> Html:
+        """Fill `key@channel` where a channel needs its own wording, else `key`."""
+        specific = f"{key}@{channel}"
+        return self.text(specific if specific in self.messages else key, **values)
+
     def fields(self, key: str) -> set[str]:
         """Return the names a template expects (used to check translations agree)."""
         return {name for _, name, _, _ in string.Formatter().parse(self.messages[key]) if name}

@@ -53,7 +53,7 @@ class SqlInviteRepository:
         used_at = _as_utc(row.used_at) if row.used_at is not None else None
         return Invite(row.customer_id, _as_utc(row.expires_at), used_at)
 
-    async def consume(self, code_hash: str, channel: str, user_id: int, now: datetime) -> bool:
+    async def consume(self, code_hash: str, channel: str, user_id: str, now: datetime) -> bool:
         """Mark the invite used by this user, in one statement; False if used or expired.
 
         One conditional UPDATE: on PostgreSQL a second transaction updating the same row
@@ -75,7 +75,7 @@ class SqlInviteRepository:
         result = await self._session.execute(statement)
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
-    async def record_bad_attempt(self, channel: str, user_id: int, now: datetime) -> None:
+    async def record_bad_attempt(self, channel: str, user_id: str, now: datetime) -> None:
         """Remember that the user sent a code that was unknown, used or expired."""
         _require_aware(now)
         user = await _find_user(self._session, channel, user_id)
@@ -84,7 +84,7 @@ class SqlInviteRepository:
         self._session.add(InviteAttemptRow(chat_user_id=user.id, at=now))
         await self._session.flush()
 
-    async def bad_attempts(self, channel: str, user_id: int, since: datetime) -> int:
+    async def bad_attempts(self, channel: str, user_id: str, since: datetime) -> int:
         """Count the user's bad codes since `since`."""
         _require_aware(since)
         user = await _find_user(self._session, channel, user_id)

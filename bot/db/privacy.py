@@ -12,6 +12,7 @@ from bot.db.repositories import _as_utc, _chat_user, _find_user, _link, _require
 from bot.db.tables import (
     AdminAuditRow,
     ChatUserRow,
+    InboundMessageRow,
     InviteAttemptRow,
     InviteRow,
     LinkRow,
@@ -25,7 +26,7 @@ class SqlPrivacyRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def stored_data(self, channel: str, user_id: int) -> StoredData | None:
+    async def stored_data(self, channel: str, user_id: str) -> StoredData | None:
         """Return everything kept about the user, or None if the bot keeps nothing."""
         user = await _find_user(self._session, channel, user_id)
         if user is None:
@@ -55,7 +56,7 @@ class SqlPrivacyRepository:
             invites_used=int(invites_used or 0),
         )
 
-    async def erase_user(self, channel: str, user_id: int) -> Erasure:
+    async def erase_user(self, channel: str, user_id: str) -> Erasure:
         """Delete the user, their links, reminders, attempts and invites; anonymise audits.
 
         Invites of every customer the user was ever linked to go too, since they name that
@@ -82,6 +83,12 @@ class SqlPrivacyRepository:
             )
             deleted["links"] = await self._delete(LinkRow, LinkRow.chat_user_id == user.id)
             deleted["chat_users"] = await self._delete(ChatUserRow, ChatUserRow.id == user.id)
+        # Kept by channel and id, not by chat user: a first message arrives before the user.
+        deleted["inbound_messages"] = await self._delete(
+            InboundMessageRow,
+            InboundMessageRow.channel == channel,
+            InboundMessageRow.user_id == user_id,
+        )
         naming = _about_user(channel, user_id)
         if customer_ids:
             naming = or_(naming, AdminAuditRow.customer_id.in_(customer_ids))
@@ -119,12 +126,17 @@ class SqlPrivacyRepository:
         return Erasure(deleted, anonymised)
 
     async def purge(
-        self, *, ledger_before: date, history_before: datetime, attempts_before: datetime
+        self,
+        *,
+        ledger_before: date,
+        history_before: datetime,
+        attempts_before: datetime,
+        messages_before: datetime | None = None,
     ) -> dict[str, int]:
         """Delete what is past retention; return how many rows each table lost."""
         _require_aware(history_before)
         _require_aware(attempts_before)
-        return {
+        purged = {
             "reminder_ledger": await self._delete(
                 ReminderLedgerRow, ReminderLedgerRow.expires_on < ledger_before
             ),
@@ -137,6 +149,12 @@ class SqlPrivacyRepository:
             ),
             "admin_audit": await self._delete(AdminAuditRow, AdminAuditRow.at < history_before),
         }
+        if messages_before is not None:
+            _require_aware(messages_before)
+            purged["inbound_messages"] = await self._delete(
+                InboundMessageRow, InboundMessageRow.received_at < messages_before
+            )
+        return purged
 
     async def _delete(self, table: type[object], *where: ColumnElement[bool]) -> int:
         result = await self._session.execute(
@@ -155,9 +173,16 @@ class SqlPrivacyRepository:
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-_TABLES = ("chat_users", "links", "reminder_ledger", "invites", "invite_attempts")
+_TABLES = (
+    "chat_users",
+    "links",
+    "reminder_ledger",
+    "invites",
+    "invite_attempts",
+    "inbound_messages",
+)
 
 
-def _about_user(channel: str, user_id: int) -> ColumnElement[bool]:
+def _about_user(channel: str, user_id: str) -> ColumnElement[bool]:
     """Audit rows about this user."""
     return (AdminAuditRow.channel == channel) & (AdminAuditRow.target_user_id == user_id)

@@ -82,7 +82,7 @@ class SqlChatUserRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def seen(self, profile: UserProfile, chat_id: int | None, now: datetime) -> ChatUser:
+    async def seen(self, profile: UserProfile, chat_id: str | None, now: datetime) -> ChatUser:
         """Create or refresh the user: profile and last_seen_at updated, first_seen_at kept.
 
         `chat_id` is the private chat; None (a message elsewhere) keeps the known one.
@@ -102,13 +102,13 @@ class SqlChatUserRepository:
         await self._session.flush()
         return _chat_user(row)
 
-    async def get(self, channel: str, user_id: int) -> ChatUser | None:
+    async def get(self, channel: str, user_id: str) -> ChatUser | None:
         """Return the user, or None if the bot never saw or linked them."""
         row = await _find_user(self._session, channel, user_id)
         return None if row is None else _chat_user(row)
 
     async def set_reachable(
-        self, channel: str, user_id: int, reachable: bool, now: datetime
+        self, channel: str, user_id: str, reachable: bool, now: datetime
     ) -> None:
         """Mark the user's chat as blocked (False) or reachable again (True).
 
@@ -132,7 +132,7 @@ class SqlLinkRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def active(self, channel: str, user_id: int) -> Link | None:
+    async def active(self, channel: str, user_id: str) -> Link | None:
         """Return the user's active link, if any."""
         statement = (
             select(LinkRow, ChatUserRow)
@@ -149,9 +149,9 @@ class SqlLinkRepository:
     async def link(
         self,
         channel: str,
-        user_id: int,
+        user_id: str,
         customer_id: str,
-        linked_by: int | None,
+        linked_by: str | None,
         now: datetime,
         *,
         origin: str = "admin",
@@ -192,7 +192,7 @@ class SqlLinkRepository:
         return None if current is None else _link(current, user)
 
     async def unlink(
-        self, channel: str, user_id: int, unlinked_by: int | None, now: datetime
+        self, channel: str, user_id: str, unlinked_by: str | None, now: datetime
     ) -> Link | None:
         """End the user's active link (kept as history); return it, or None if there was none."""
         _require_aware(now)
@@ -207,7 +207,7 @@ class SqlLinkRepository:
         await self._session.flush()
         return _link(current, user)
 
-    async def set_reminders(self, channel: str, user_id: int, enabled: bool) -> Link | None:
+    async def set_reminders(self, channel: str, user_id: str, enabled: bool) -> Link | None:
         """Turn reminders on or off for the user's active link; None if not linked."""
         user = await _find_user(self._session, channel, user_id)
         if user is None:
@@ -404,7 +404,7 @@ class SqlReminderRepository:
 
 
 async def read_sighting(
-    connection: AsyncConnection, profile: UserProfile, chat_id: int | None, now: datetime
+    connection: AsyncConnection, profile: UserProfile, chat_id: str | None, now: datetime
 ) -> Sighting:
     """Read whether `seen(profile, chat_id, now)` would change anything, and the active link.
 
@@ -435,7 +435,7 @@ async def read_sighting(
 class _SightingRow(NamedTuple):
     """A row of `_SIGHTING`, by column name."""
 
-    chat_id: int | None
+    chat_id: str | None
     first_name: str | None
     last_name: str | None
     username: str | None
@@ -443,7 +443,7 @@ class _SightingRow(NamedTuple):
     last_seen_at: datetime
     blocked_at: datetime | None
     customer_id: str | None
-    linked_by: int | None
+    linked_by: str | None
     linked_at: datetime
     reminders_enabled: bool
     origin: str
@@ -511,7 +511,7 @@ def _dialect(session: AsyncSession) -> str:
 
 
 async def _find_user(
-    session: AsyncSession, channel: str, user_id: int, *, for_update: bool = False
+    session: AsyncSession, channel: str, user_id: str, *, for_update: bool = False
 ) -> ChatUserRow | None:
     """Read one chat user; `for_update` serialises link changes per user on PostgreSQL."""
     statement = select(ChatUserRow).where(
@@ -526,7 +526,7 @@ async def _find_user(
 async def _create_user(
     session: AsyncSession,
     profile: UserProfile,
-    chat_id: int | None,
+    chat_id: str | None,
     now: datetime,
     *,
     for_update: bool = False,

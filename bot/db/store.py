@@ -13,12 +13,14 @@ from bot.core.models import Sighting, UserProfile
 from bot.core.ports import (
     AuditRepository,
     ChatUserRepository,
+    InboundRepository,
     InviteRepository,
     LinkRepository,
     PrivacyRepository,
     ReminderRepository,
 )
 from bot.db.engine import SQLITE_BEGIN_OPTION, SQLITE_NO_BEGIN
+from bot.db.inbound import SqlInboundRepository
 from bot.db.invites import SqlInviteRepository
 from bot.db.privacy import SqlPrivacyRepository
 from bot.db.repositories import (
@@ -39,6 +41,7 @@ class SqlUnitOfWork:
     reminders: ReminderRepository
     invites: InviteRepository
     privacy: PrivacyRepository
+    inbound: InboundRepository
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -48,6 +51,7 @@ class SqlUnitOfWork:
         self.reminders = SqlReminderRepository(session)
         self.invites = SqlInviteRepository(session)
         self.privacy = SqlPrivacyRepository(session)
+        self.inbound = SqlInboundRepository(session)
 
     async def commit(self) -> None:
         """Make every change so far permanent; later changes need another commit."""
@@ -84,7 +88,7 @@ class SqlStore:
             async with self._unit_of_work(writes=writes) as uow:
                 yield uow
 
-    async def sighting(self, profile: UserProfile, chat_id: int | None, now: datetime) -> Sighting:
+    async def sighting(self, profile: UserProfile, chat_id: str | None, now: datetime) -> Sighting:
         """Read what every message needs to know about its sender, in one statement.
 
         No transaction: one SELECT is consistent on its own, and BEGIN and ROLLBACK around it

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -42,6 +41,10 @@ ACTION_LENGTH = 32
 DETAIL_LENGTH = 500
 ORIGIN_LENGTH = 16
 CODE_HASH_LENGTH = 64
+# A user or chat id on its channel, as text: Telegram's integers and WhatsApp's wa_id (a
+# phone number in digits) alike.
+EXTERNAL_ID_LENGTH = 64
+MESSAGE_ID_LENGTH = 256
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -87,9 +90,9 @@ class ChatUserRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(CHANNEL_LENGTH))
-    user_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_LENGTH))
     # The private chat with the bot; unknown until the user writes to it privately.
-    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    chat_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_LENGTH))
     first_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     last_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     username: Mapped[str | None] = mapped_column(String(USERNAME_LENGTH))
@@ -131,10 +134,10 @@ class LinkRow(Base):
     )
     customer_id: Mapped[str] = mapped_column(String(CUSTOMER_ID_LENGTH), index=True)
     # The admin's user id; None when the user linked themselves.
-    linked_by: Mapped[int | None] = mapped_column(BigInteger)
+    linked_by: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_LENGTH))
     linked_at: Mapped[datetime] = mapped_column(UtcDateTime())
     unlinked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    unlinked_by: Mapped[int | None] = mapped_column(BigInteger)
+    unlinked_by: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_LENGTH))
     # The server default gives links made before reminders existed the same default as new ones.
     reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # How the link was made: "admin" (by hand) or "invite" (the user opened an invite link).
@@ -152,9 +155,9 @@ class AdminAuditRow(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     channel: Mapped[str] = mapped_column(String(CHANNEL_LENGTH))
     # None where no admin acted: a user erasing their own data is recorded without any id.
-    admin_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    admin_user_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_LENGTH))
     action: Mapped[str] = mapped_column(String(ACTION_LENGTH))
-    target_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    target_user_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_LENGTH))
     customer_id: Mapped[str | None] = mapped_column(String(CUSTOMER_ID_LENGTH))
     detail: Mapped[str | None] = mapped_column(String(DETAIL_LENGTH))
 
@@ -212,7 +215,7 @@ class InviteRow(Base):
     customer_id: Mapped[str] = mapped_column(String(CUSTOMER_ID_LENGTH), index=True)
     issued_via: Mapped[str] = mapped_column(String(ORIGIN_LENGTH))
     """"admin" (a chat command), "cli" or "api"."""
-    issued_by: Mapped[int | None] = mapped_column(BigInteger)
+    issued_by: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_LENGTH))
     """The admin's user id when an admin issued it in a chat."""
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -234,12 +237,35 @@ class InviteAttemptRow(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class InboundMessageRow(Base):
+    """A message a channel delivered, kept a few days: each is handled once, across processes.
+
+    Meta delivers webhooks at least once; the unique key turns a second delivery into a
+    no-op. The newest `sent_at` of a user is when they last wrote, by the channel's clock,
+    which opens WhatsApp's 24-hour window.
+    """
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "message_id"),
+        Index("ix_inbound_messages_user", "channel", "user_id", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(CHANNEL_LENGTH))
+    message_id: Mapped[str] = mapped_column(String(MESSAGE_ID_LENGTH))
+    user_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_LENGTH))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
 metadata = Base.metadata
 
 __all__ = [
     "AdminAuditRow",
     "Base",
     "ChatUserRow",
+    "InboundMessageRow",
     "InviteAttemptRow",
     "InviteRow",
     "LinkRow",

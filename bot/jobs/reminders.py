@@ -34,6 +34,9 @@ BATCH_SIZE = 500
 """Linked customers read from the database at once."""
 ATTEMPT_RETENTION = timedelta(days=1)
 """How long a bad invite code is remembered; throttling looks back 15 minutes."""
+INBOUND_RETENTION = timedelta(days=3)
+"""How long delivered message ids are kept: Meta retries for about a day, and the newest
+tells when WhatsApp's 24-hour window closes."""
 
 Progress = Callable[[int, int], None]
 """Called with (customers done, customers in all) as the sweep goes."""
@@ -116,6 +119,7 @@ class ReminderSweep:
                 ledger_before=today - timedelta(days=LEDGER_RETENTION_DAYS),
                 history_before=now - timedelta(days=self.retention_days),
                 attempts_before=now - ATTEMPT_RETENTION,
+                messages_before=now - INBOUND_RETENTION,
             )
             await uow.commit()
         if any(purged.values()):
@@ -176,14 +180,7 @@ class ReminderSweep:
             while (job := await jobs.get()) is not _DONE:
                 if self._stopping.is_set():
                     continue  # a safe point: the previous message is sent and recorded
-                try:
-                    if dry_run:
-                        await self._plan_one(job, now, planned)
-                    else:
-                        await self._remind_one(job, now, summary)
-                except Exception as exc:  # one chat's failure must not stop the others
-                    summary.failed += 1
-                    logger.error("Reminder to user %s failed: %s", job.chat.user_id, describe(exc))
+                await self._one(job, now, summary, planned, dry_run=dry_run)
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -194,6 +191,27 @@ class ReminderSweep:
         except BaseExceptionGroup as failures:
             raise _unwrap(failures) from None
         return summary, planned
+
+    async def _one(
+        self,
+        job: _Job,
+        now: datetime,
+        summary: SweepSummary,
+        planned: list[PlannedReminder],
+        *,
+        dry_run: bool,
+    ) -> None:
+        """Remind (or plan) one chat; its failure is counted and never stops the others."""
+        try:
+            if dry_run:
+                await self._plan_one(job, now, planned)
+            else:
+                await self._remind_one(job, now, summary)
+        except SweepAbortedError:
+            raise  # the channel refused our credentials: no other message would go
+        except Exception as exc:
+            summary.failed += 1
+            logger.error("Reminder to user %s failed: %s", job.chat.user_id, describe(exc))
 
     async def _unless_stopped(
         self, fetching: Coroutine[Any, Any, CustomerPoints | None]
@@ -319,3 +337,32 @@ def _unwrap(group: BaseExceptionGroup[BaseException]) -> BaseException:
         if not isinstance(exc, asyncio.CancelledError):
             return exc
     return group
+
+
+@dataclass
+class ChannelSweeps:
+    """The sweeps of every channel that is on, run one after the other as one sweep."""
+
+    sweeps: list[ReminderSweep]
+
+    async def sweep(self, now: datetime, progress: Progress | None = None) -> SweepSummary:
+        """Run each channel's sweep and add up what they did."""
+        total = SweepSummary()
+        for sweep in self.sweeps:
+            total.add(await sweep.sweep(now, progress))
+        return total
+
+    async def plan(
+        self, now: datetime, progress: Progress | None = None
+    ) -> tuple[SweepSummary, list[PlannedReminder]]:
+        """Plan every channel's sweep, sending and recording nothing."""
+        total, planned = SweepSummary(), []
+        for sweep in self.sweeps:
+            summary, more = await sweep.plan(now, progress)
+            total.add(summary)
+            planned += more
+        return total, planned
+
+    async def stop(self) -> None:
+        """Stop every channel's sweep after its message in flight."""
+        await asyncio.gather(*(sweep.stop() for sweep in self.sweeps))

@@ -23,8 +23,8 @@ PATH = "/api/invites"
 MAX_BODY_BYTES = 16 * 1024
 """A request names one customer id; anything larger is not one."""
 
-LinkBuilder = Callable[[invites.IssuedInvite], str]
-"""Builds the link a customer opens from an issued invite (a `t.me` deep link)."""
+LinkBuilder = Callable[[invites.IssuedInvite], dict[str, str]]
+"""Builds the links a customer may open from an issued invite, by channel (`t.me`, `wa.me`)."""
 
 
 class InviteRoute:
@@ -72,8 +72,11 @@ class InviteRoute:
             now=self._clock(),
             ttl=conversation.invite_ttl,
         )
-        body = {
-            "url": self._link(issued),
+        links = self._link(issued)
+        body: dict[str, object] = {
+            # `url` is the first channel's link, as before WhatsApp; each channel's is named.
+            "url": next(iter(links.values())),
+            **{f"{channel}_url": url for channel, url in links.items()},
             "code": issued.code,
             "expires_at": issued.expires_at.astimezone(conversation.timezone).isoformat(),
             "checked": checked,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -13,14 +12,13 @@ from aiohttp import web
 from telegram import Update
 
 from bot.channels.telegram import ALLOWED_UPDATES, BotApplication
-from bot.shutdown import GRACE_SECONDS
+from bot.web.intake import Intake
 
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 MAX_BODY_BYTES = 1024 * 1024
 """Telegram's updates are a few kilobytes; anything near this is not an update."""
-MAX_IN_FLIGHT = 256
 
 
 def webhook_path(secret: str) -> str:
@@ -44,59 +42,13 @@ async def register_webhook(application: BotApplication, base_url: str, secret: s
     )
 
 
-class UpdateIntake:
-    """Processes accepted updates in tracked tasks, so shutdown can let them finish."""
-
-    def __init__(self, application: BotApplication, max_in_flight: int = MAX_IN_FLIGHT) -> None:
-        self._application = application
-        self._slots = asyncio.Semaphore(max_in_flight)
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.closing = False
-
-    async def accept(self, update: Update) -> None:
-        """Start processing the update; waits only when `max_in_flight` are already running."""
-        await self._slots.acquire()
-        task = asyncio.create_task(self._process(update), name=f"update-{update.update_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def join(self) -> None:
-        """Wait until every accepted update has been processed."""
-        while self._tasks:
-            await asyncio.wait(set(self._tasks))
-
-    async def drain(self, grace: float = GRACE_SECONDS) -> None:
-        """Refuse new updates and wait up to `grace` seconds for the accepted ones."""
-        self.closing = True
-        if not self._tasks:
-            return
-        logger.info("Finishing %d accepted updates", len(self._tasks))
-        _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.wait(pending)
-            logger.warning(
-                "%d updates were still running after %g s and were cancelled", len(pending), grace
-            )
-
-    async def _process(self, update: Update) -> None:
-        try:
-            await self._application.process_update(update)
-        except Exception:
-            # Handler errors already went to the error handler; this is the machinery's own.
-            logger.exception("Could not process update %s", update.update_id)
-        finally:
-            self._slots.release()
-
-
-INTAKE = web.AppKey("telegram_intake", UpdateIntake)
+INTAKE = web.AppKey("telegram_intake", Intake)
 
 
 class WebhookRoute:
     """`POST /telegram/<segment>`: 403 without the secret, 400 or 413 for a bad body, else 200."""
 
-    def __init__(self, application: BotApplication, secret: str, intake: UpdateIntake) -> None:
+    def __init__(self, application: BotApplication, secret: str, intake: Intake) -> None:
         self._application = application
         self._secret = secret.encode()
         self._intake = intake
@@ -115,7 +67,9 @@ class WebhookRoute:
         if update is None:
             logger.info("Webhook request refused: the body is not a Telegram update")
             raise web.HTTPBadRequest(text="not a Telegram update")
-        await self._intake.accept(update)
+        # Handler errors go to python-telegram-bot's error handler; the intake logs the rest.
+        name = f"update-{update.update_id}"
+        await self._intake.accept(self._application.process_update(update), name)
         return web.Response(text="ok")
 
 
@@ -135,7 +89,7 @@ def _decode(body: bytes, application: BotApplication) -> Update | None:
 
 def setup(app: web.Application, application: BotApplication, secret: str) -> None:
     """Add the webhook route; accepted updates are finished when the app is cleaned up."""
-    intake = app[INTAKE] = UpdateIntake(application)
+    intake = app[INTAKE] = Intake()
     app.router.add_post(webhook_path(secret), WebhookRoute(application, secret, intake).handle)
 
     async def finish_accepted_updates(_app: web.Application) -> Any:

@@ -52,6 +52,21 @@ MESSAGES: dict[str, str] = {
         " são consultados na hora e não ficam guardados. Envie /meusdados para ver tudo o que"
         " guardamos, /apagar para apagar tudo e /privacidade para os detalhes.</i>"
     ),
+    "start.unlinked@whatsapp": (
+        "Olá, {name}! 👋\n"
+        "Eu mostro seus pontos, cashback e vencimentos do programa de fidelidade da loja.\n\n"
+        "Sua conta ainda não está vinculada a um cadastro da loja. Se a loja lhe enviou um"
+        " link de convite, basta abri-lo e enviar a mensagem que ele preenche. Ou informe à"
+        " loja o seu número de WhatsApp: <code>{user_id}</code>\n\n"
+        "{privacy}"
+    ),
+    "privacy@whatsapp": (
+        "🔒 <i>O que guardamos: seu número de WhatsApp, o nome do seu perfil, o vínculo com"
+        " seu cadastro na loja e quais avisos de pontos a expirar já enviamos, apenas para"
+        " responder às suas consultas e avisar uma vez só. Seus pontos são consultados na hora"
+        " e não ficam guardados. Envie meus dados para ver tudo o que guardamos, apagar para"
+        " apagar tudo e privacidade para os detalhes.</i>"
+    ),
     "name.fallback": "cliente",
     # /ajuda
     "help.intro": "Eu mostro seus pontos, cashback e vencimentos do programa de fidelidade.",
@@ -143,6 +158,8 @@ MESSAGES: dict[str, str] = {
     "reminder.title": "⏰ <b>Você tem {points} perto de expirar</b>",
     "reminder.expiration": "• {points} expiram em {date} ({when})",
     "reminder.balance": "Seu saldo: <b>{points}</b>",
+    "reminder.template_no_name": "cliente",
+    "whatsapp.buttons_follow_up": "O que deseja fazer agora?",
     "reminder.how_to_stop": "Para não receber mais estes avisos, envie /lembretes off.",
     "reminders.on": (
         "🔔 Os avisos de pontos a expirar estão <b>ligados</b>. Aviso com {days} dias de"
@@ -227,6 +244,7 @@ MESSAGES: dict[str, str] = {
         "✉️ Convite para <b>{customer_id}</b>, de uso único, válido até {expires}. O cliente"
         " envia ao bot: <code>/start {target}</code>"
     ),
+    "invite.issued_whatsapp": "No WhatsApp: {url}",
     "invite.unchecked": (
         "⚠️ Não consegui confirmar o cliente no programa de pontos agora (serviço"
         " indisponível). O convite foi criado mesmo assim; confira o identificador."
@@ -266,6 +284,27 @@ MESSAGES: dict[str, str] = {
         "<b>Por quanto tempo</b>: enquanto você usar o bot; avisos enviados, até {ledger_days}"
         " dias depois do vencimento a que se referem; vínculos encerrados, convites vencidos e"
         " registros da administração, {retention_days} dias; tentativas de convite, um dia.\n"
+        "<b>Seus direitos (LGPD)</b>: ver seus dados a qualquer momento com /meusdados; apagar"
+        " tudo com /apagar; deixar de receber avisos com /lembretes off; desfazer o vínculo"
+        " com /desvincular. Para corrigir o cadastro, fale com a loja, que é a responsável"
+        " pelos seus dados."
+    ),
+    "privacy.full@whatsapp": (
+        "🔒 <b>Privacidade</b>\n"
+        "<b>O que guardamos</b>: seu número de WhatsApp e o nome do seu perfil,"
+        " como o WhatsApp os informa; quando você falou com o bot pela primeira e pela"
+        " última vez; o vínculo com seu cadastro na loja (qual cadastro, desde quando e se foi"
+        " feito pela loja ou por convite); se os avisos estão ligados; quais avisos de pontos a"
+        " expirar já enviamos; se você bloqueou o bot; convites usados e tentativas de convite"
+        " inválidas; de cada mensagem recebida, o identificador e a hora de envio (para não"
+        " responder duas vezes e saber quando a loja pode lhe escrever).\n"
+        "<b>Por quê</b>: para responder às suas consultas, avisar uma vez só antes de os pontos"
+        " expirarem e impedir que alguém use o cadastro de outra pessoa.\n"
+        "<b>O que não guardamos</b>: saldo, cashback, extrato e vencimentos são consultados na"
+        " hora no programa de fidelidade da loja e não ficam guardados.\n"
+        "<b>Por quanto tempo</b>: enquanto você usar o bot; avisos enviados, até {ledger_days}"
+        " dias depois do vencimento a que se referem; vínculos encerrados, convites vencidos e"
+        " registros da administração, {retention_days} dias; tentativas de convite, um dia; mensagens recebidas, três dias.\n"
         "<b>Seus direitos (LGPD)</b>: ver seus dados a qualquer momento com /meusdados; apagar"
         " tudo com /apagar; deixar de receber avisos com /lembretes off; desfazer o vínculo"
         " com /desvincular. Para corrigir o cadastro, fale com a loja, que é a responsável"

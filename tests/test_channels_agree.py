@@ -1,0 +1,102 @@
+"""One table of conversation cases, run through Telegram and WhatsApp: they cannot drift apart.
+
+Each case is what a linked customer does, written the way each channel sends it (a slash
+command on Telegram, a bare word or a reply button on WhatsApp). Both channels must show the
+same text, once their own markup is read, and offer the same buttons.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.fixtures.app import StoppedClock
+from tests.fixtures.graph import FakeGraphApi, button_value, delivery, text_value
+from tests.fixtures.telegram import (
+    CUSTOMER_USER_ID,
+    FakeBotApi,
+    button_press,
+    private_message,
+    telegram_html_text,
+)
+from tests.fixtures.whatsapp import WhatsAppWeb
+
+Deliver = Callable[[dict[str, Any]], Any]
+
+# (case, on Telegram, on WhatsApp, what the first reply must say). Texts that name the channel
+# (what is kept about the user, how to get linked) differ on purpose and are tested apart.
+CASES = [
+    ("balance", "/saldo", "saldo", "1.234 pontos"),
+    ("balance by alias and accent", "/Balance", "PONTOS", "1.234 pontos"),
+    ("history", "/extrato", "extrato", "Extrato"),
+    ("help", "/ajuda", "ajuda", "/saldo"),
+    ("help in English", "/help", "help", "/saldo"),
+    ("reminders off", "/lembretes off", "lembretes off", "desligad"),
+    ("reminders on", "/lembretes on", "lembretes ligar", "ligad"),
+    ("reminders status", "/lembretes", "lembretes", "avisos"),
+    ("erasure asks first", "/apagar", "apagar", "apagar"),
+    ("start", "/start", "início", "Maria"),
+    ("anything else", "olá, tudo bem?", "olá, tudo bem?", "/ajuda"),
+    ("button: balance", ("button", "saldo"), ("button", "saldo"), "1.234 pontos"),
+    ("button: history", ("button", "extrato"), ("button", "extrato"), "Extrato"),
+]
+
+_WHATSAPP_MARKUP = re.compile(r"```|[*_~]")
+
+
+def _plain(text: str) -> str:
+    """What a user reads, with either channel's markup characters dropped."""
+    return _WHATSAPP_MARKUP.sub("", text)
+
+
+async def _on_telegram(
+    deliver: Deliver, bot_api: FakeBotApi, action: str | tuple[str, str]
+) -> list[tuple[str, list[str]]]:
+    update = button_press(action[1]) if isinstance(action, tuple) else private_message(action)
+    await deliver(update)
+    return [
+        (
+            _plain(telegram_html_text(call.text)),
+            [button["callback_data"] for button in call.buttons() if "callback_data" in button],
+        )
+        for call in bot_api.delivered_to(CUSTOMER_USER_ID)
+    ]
+
+
+async def _on_whatsapp(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, action: str | tuple[str, str]
+) -> list[tuple[str, list[str]]]:
+    value = button_value(action[1], action[1]) if isinstance(action, tuple) else text_value(action)
+    await wa_web.deliver(delivery(value))
+    return [
+        (_plain(request.text), [button_id for button_id, _ in request.buttons])
+        for request in graph_api.requests
+    ]
+
+
+@pytest.mark.usefixtures("maria", "wa_maria")
+@pytest.mark.parametrize(
+    ("telegram", "whatsapp", "shown"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+async def test_telegram_and_whatsapp_answer_alike(
+    deliver: Deliver,
+    bot_api: FakeBotApi,
+    wa_web: WhatsAppWeb,
+    graph_api: FakeGraphApi,
+    telegram: str | tuple[str, str],
+    whatsapp: str | tuple[str, str],
+    shown: str,
+    clock: StoppedClock,
+) -> None:
+    wa_web.whatsapp.channel.clock = clock  # both channels' users ask at the same moment
+    on_telegram = await _on_telegram(deliver, bot_api, telegram)
+    on_whatsapp = await _on_whatsapp(wa_web, graph_api, whatsapp)
+
+    assert on_telegram
+    assert shown.casefold() in on_telegram[0][0].casefold()
+    assert on_whatsapp == on_telegram
