@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
 from bot.core.models import AuditEntry, ChatUser, Link, UserProfile
-from bot.db import repositories
+from bot.db import repositories, rows
 from bot.db.engine import (
     DatabaseUnavailableError,
     async_url,
@@ -171,7 +171,7 @@ async def test_seen_uses_the_row_a_concurrent_first_message_created(
     store: SqlStore, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _seen(store, MARIA, PRIVATE_CHAT, NOW)
-    real_find = repositories._find_user
+    real_find = rows.find_user
     calls = 0
 
     async def find_missing_once(*args: Any, **kwargs: Any) -> ChatUserRow | None:
@@ -180,7 +180,7 @@ async def test_seen_uses_the_row_a_concurrent_first_message_created(
         calls += 1
         return None if calls == 1 else await real_find(*args, **kwargs)
 
-    monkeypatch.setattr(repositories, "_find_user", find_missing_once)
+    monkeypatch.setattr(repositories, "find_user", find_missing_once)  # where it is looked up
 
     user = await _seen(store, MARIA, PRIVATE_CHAT, LATER)
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.models import StoredData, UserProfile
-from bot.db.repositories import LAST_SEEN_PRECISION
+from bot.db.sightings import LAST_SEEN_PRECISION
 from bot.db.store import SqlStore
 from tests.fixtures.app import NOW, StoppedClock
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.repositories import _as_utc, _require_aware
+from bot.db.rows import as_utc, require_aware
 from bot.db.tables import MESSAGE_ID_LENGTH, InboundMessageRow
 
 
@@ -22,8 +22,8 @@ class SqlInboundRepository:
         self, channel: str, message_id: str, user_id: str, sent_at: datetime, now: datetime
     ) -> bool:
         """Record the message; False when it was recorded before (a repeated delivery)."""
-        _require_aware(sent_at)
-        _require_aware(now)
+        require_aware(sent_at)
+        require_aware(now)
         if len(message_id) > MESSAGE_ID_LENGTH:
             raise ValueError("message id too long")
         row = InboundMessageRow(
@@ -50,4 +50,4 @@ class SqlInboundRepository:
                 InboundMessageRow.channel == channel, InboundMessageRow.user_id == user_id
             )
         )
-        return _as_utc(newest) if newest is not None else None
+        return as_utc(newest) if newest is not None else None

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.models import Invite, NewInvite
-from bot.db.repositories import _as_utc, _find_user, _require_aware, _require_fits
+from bot.db.rows import as_utc, find_user, require_aware, require_fits
 from bot.db.tables import (
     CODE_HASH_LENGTH,
     CUSTOMER_ID_LENGTH,
@@ -26,11 +26,11 @@ class SqlInviteRepository:
 
     async def add(self, invite: NewInvite) -> None:
         """Store a new invite."""
-        _require_aware(invite.issued_at)
-        _require_aware(invite.expires_at)
-        _require_fits("code hash", invite.code_hash, CODE_HASH_LENGTH)
-        _require_fits("customer id", invite.customer_id, CUSTOMER_ID_LENGTH)
-        _require_fits("issued via", invite.issued_via, ORIGIN_LENGTH)
+        require_aware(invite.issued_at)
+        require_aware(invite.expires_at)
+        require_fits("code hash", invite.code_hash, CODE_HASH_LENGTH)
+        require_fits("customer id", invite.customer_id, CUSTOMER_ID_LENGTH)
+        require_fits("issued via", invite.issued_via, ORIGIN_LENGTH)
         self._session.add(
             InviteRow(
                 code_hash=invite.code_hash,
@@ -50,8 +50,8 @@ class SqlInviteRepository:
         ).one_or_none()
         if row is None:
             return None
-        used_at = _as_utc(row.used_at) if row.used_at is not None else None
-        return Invite(row.customer_id, _as_utc(row.expires_at), used_at)
+        used_at = as_utc(row.used_at) if row.used_at is not None else None
+        return Invite(row.customer_id, as_utc(row.expires_at), used_at)
 
     async def consume(self, code_hash: str, channel: str, user_id: str, now: datetime) -> bool:
         """Mark the invite used by this user, in one statement; False if used or expired.
@@ -60,8 +60,8 @@ class SqlInviteRepository:
         waits for the first, then re-checks `used_at IS NULL` and finds it set; SQLite
         runs one writer at a time. Either way exactly one user wins.
         """
-        _require_aware(now)
-        user = await _find_user(self._session, channel, user_id)
+        require_aware(now)
+        user = await find_user(self._session, channel, user_id)
         statement = (
             update(InviteRow)
             .where(
@@ -77,8 +77,8 @@ class SqlInviteRepository:
 
     async def record_bad_attempt(self, channel: str, user_id: str, now: datetime) -> None:
         """Remember that the user sent a code that was unknown, used or expired."""
-        _require_aware(now)
-        user = await _find_user(self._session, channel, user_id)
+        require_aware(now)
+        user = await find_user(self._session, channel, user_id)
         if user is None:  # only users the bot has seen can send codes
             return
         self._session.add(InviteAttemptRow(chat_user_id=user.id, at=now))
@@ -86,8 +86,8 @@ class SqlInviteRepository:
 
     async def bad_attempts(self, channel: str, user_id: str, since: datetime) -> int:
         """Count the user's bad codes since `since`."""
-        _require_aware(since)
-        user = await _find_user(self._session, channel, user_id)
+        require_aware(since)
+        user = await find_user(self._session, channel, user_id)
         if user is None:
             return 0
         statement = select(func.count(InviteAttemptRow.id)).where(

@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.models import Erasure, StoredData
-from bot.db.repositories import _as_utc, _chat_user, _find_user, _link, _require_aware
+from bot.db.rows import as_utc, chat_user, find_user, require_aware, to_link
 from bot.db.tables import (
     AdminAuditRow,
     ChatUserRow,
@@ -28,7 +28,7 @@ class SqlPrivacyRepository:
 
     async def stored_data(self, channel: str, user_id: str) -> StoredData | None:
         """Return everything kept about the user, or None if the bot keeps nothing."""
-        user = await _find_user(self._session, channel, user_id)
+        user = await find_user(self._session, channel, user_id)
         if user is None:
             return None
         links = list(
@@ -46,13 +46,13 @@ class SqlPrivacyRepository:
             select(func.count(InviteRow.id)).where(InviteRow.used_by == user.id)
         )
         return StoredData(
-            user=_chat_user(user),
-            last_seen_at=_as_utc(user.last_seen_at),
-            blocked_at=_as_utc(user.blocked_at) if user.blocked_at is not None else None,
-            link=_link(active, user) if active is not None else None,
+            user=chat_user(user),
+            last_seen_at=as_utc(user.last_seen_at),
+            blocked_at=as_utc(user.blocked_at) if user.blocked_at is not None else None,
+            link=to_link(active, user) if active is not None else None,
             ended_links=len(links) - (active is not None),
             reminders_sent=int(sent or 0),
-            last_reminder_at=_as_utc(last) if last is not None else None,
+            last_reminder_at=as_utc(last) if last is not None else None,
             invites_used=int(invites_used or 0),
         )
 
@@ -62,7 +62,7 @@ class SqlPrivacyRepository:
         Invites of every customer the user was ever linked to go too, since they name that
         customer; another chat still linked to the same customer keeps its own link.
         """
-        user = await _find_user(self._session, channel, user_id, for_update=True)
+        user = await find_user(self._session, channel, user_id, for_update=True)
         deleted = dict.fromkeys(_TABLES, 0)
         customer_ids: set[str] = set()
         if user is not None:
@@ -134,8 +134,8 @@ class SqlPrivacyRepository:
         messages_before: datetime | None = None,
     ) -> dict[str, int]:
         """Delete what is past retention; return how many rows each table lost."""
-        _require_aware(history_before)
-        _require_aware(attempts_before)
+        require_aware(history_before)
+        require_aware(attempts_before)
         purged = {
             "reminder_ledger": await self._delete(
                 ReminderLedgerRow, ReminderLedgerRow.expires_on < ledger_before
@@ -150,7 +150,7 @@ class SqlPrivacyRepository:
             "admin_audit": await self._delete(AdminAuditRow, AdminAuditRow.at < history_before),
         }
         if messages_before is not None:
-            _require_aware(messages_before)
+            require_aware(messages_before)
             purged["inbound_messages"] = await self._delete(
                 InboundMessageRow, InboundMessageRow.received_at < messages_before
             )

@@ -23,13 +23,9 @@ from bot.db.engine import SQLITE_BEGIN_OPTION, SQLITE_NO_BEGIN
 from bot.db.inbound import SqlInboundRepository
 from bot.db.invites import SqlInviteRepository
 from bot.db.privacy import SqlPrivacyRepository
-from bot.db.repositories import (
-    SqlAuditRepository,
-    SqlChatUserRepository,
-    SqlLinkRepository,
-    SqlReminderRepository,
-    read_sighting,
-)
+from bot.db.reminders import SqlReminderRepository
+from bot.db.repositories import SqlAuditRepository, SqlChatUserRepository, SqlLinkRepository
+from bot.db.sightings import read_sighting
 
 
 class SqlUnitOfWork:
