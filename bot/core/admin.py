@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.bonifiq.errors import BonifiqResponseError, CustomerNotFoundError
-from bot.bonifiq.models import MAX_CUSTOMER_ID_LENGTH, CustomerPoints
+from bot.bonifiq.errors import CustomerNotFoundError
+from bot.bonifiq.models import MAX_CUSTOMER_ID_LENGTH
 from bot.core import arguments, views
 from bot.core import format as fmt
 from bot.core.commands import Command
-from bot.core.context import Context, Unavailable
+from bot.core.context import Context
 from bot.core.messages import Incoming, Reply
 from bot.core.models import AuditEntry
 from bot.core.reminders import SweepAbortedError, SweepBusyError, sweep_report
@@ -31,13 +31,10 @@ async def link(ctx: Context, incoming: Incoming, command: Command, now: datetime
         return [request]
     target, customer_id = request
 
-    checked: CustomerPoints | None = None
     try:
-        checked = await ctx.fetch(customer_id)
+        checked = await ctx.check_customer(customer_id)
     except CustomerNotFoundError:
         return [ctx.reply("admin.link_unknown_customer", customer_id=customer_id)]
-    except (BonifiqResponseError, Unavailable):
-        pass  # the customer is probably fine and the admin is told it was not checked
 
     admin, channel = incoming.user.user_id, incoming.user.channel
     async with ctx.store.unit_of_work() as uow:

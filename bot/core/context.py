@@ -144,6 +144,20 @@ class Context:
             logger.warning("BonifiQ unavailable: %s", exc)
             raise Unavailable from exc
 
+    async def check_customer(self, customer_id: str) -> CustomerPoints | None:
+        """Fetch a customer before staff act on it; None when the points API cannot say now.
+
+        Linking and inviting go ahead unchecked when BonifiQ is down (the staff member or
+        the store's backend is told); only a customer BonifiQ says it does not know stops them.
+
+        Raises:
+            CustomerNotFoundError: BonifiQ does not know the customer.
+        """
+        try:
+            return await self.fetch(customer_id)
+        except (BonifiqResponseError, Unavailable):
+            return None
+
     def profile(self, user: ChatUser | None) -> Html:
         """Return ` (Maria Silva @maria)` for an admin's view of a user, or a never-seen note."""
         if user is None:

@@ -95,13 +95,10 @@ async def invite(ctx: Context, incoming: Incoming, command: Command, now: dateti
         return [ctx.reply("invite.usage")]
     if customer_id_problem(customer_id):
         return [ctx.reply("admin.bad_customer_id", max=MAX_CUSTOMER_ID_LENGTH)]
-    checked = True
     try:
-        await ctx.fetch(customer_id)
+        checked = await ctx.check_customer(customer_id) is not None
     except CustomerNotFoundError:
         return [ctx.reply("invite.unknown_customer", customer_id=customer_id)]
-    except (BonifiqResponseError, Unavailable):
-        checked = False  # issued all the same; the admin is told it was not checked
     issued = await issue(
         ctx.store,
         customer_id,

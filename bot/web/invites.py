@@ -11,10 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.bonifiq.errors import BonifiqResponseError, CustomerNotFoundError
+from bot.bonifiq.errors import CustomerNotFoundError
 from bot.bonifiq.models import customer_id_problem
 from bot.core import invites
-from bot.core.context import Unavailable
 from bot.core.conversation import Conversation
 
 logger = logging.getLogger(__name__)
@@ -56,13 +55,10 @@ class InviteRoute:
         if isinstance(customer_id, web.Response):
             return customer_id
         conversation = self._conversation
-        checked = True
         try:
-            await conversation.fetch(customer_id)
+            checked = await conversation.check_customer(customer_id) is not None
         except CustomerNotFoundError:
             return _error(422, "the points API has no such customer", field="customer_id")
-        except (BonifiqResponseError, Unavailable):
-            checked = False  # issued anyway, as in the chat; the caller is told
         issued = await invites.issue(
             conversation.store,
             customer_id,
