@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -328,19 +329,25 @@ async def issue_invite(settings: Settings, customer_id: str, *, check: bool) -> 
                 raise
             except BonifiqError as exc:
                 print(f"warning: customer not checked ({exc})", file=sys.stderr)
-        issued = await invites.issue(
-            services.store,
-            customer_id,
-            channel="cli",
-            via="cli",
-            issued_by=None,
-            now=utc_now(),
-            ttl=timedelta(hours=settings.invite_ttl_hours),
-        )
-        if "telegram" in channels:
-            application = build_telegram(settings, services, updater=False)
-            async with application:  # getMe: the bot's username makes the link
-                print(issued.telegram_url(application.bot.username))
+        async with contextlib.AsyncExitStack() as telegram:
+            bot_username = None
+            if "telegram" in channels:
+                # getMe first: a refused token stops the command before anything is stored,
+                # and the bot's username makes the link.
+                application = build_telegram(settings, services, updater=False)
+                await telegram.enter_async_context(application)
+                bot_username = application.bot.username
+            issued = await invites.issue(
+                services.store,
+                customer_id,
+                channel="cli",
+                via="cli",
+                issued_by=None,
+                now=utc_now(),
+                ttl=services.conversation.invite_ttl,
+            )
+        if bot_username is not None:
+            print(issued.telegram_url(bot_username))
         if "whatsapp" in channels:
             assert settings.whatsapp_display_number is not None
             print(issued.whatsapp_url(settings.whatsapp_display_number))
