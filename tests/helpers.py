@@ -92,3 +92,13 @@ async def run_until_sent(
     finally:
         stop.set()
         await asyncio.wait_for(serving, 20)
+
+
+async def replies_to(
+    deliver: Callable[[dict[str, Any]], Any], bot_api: FakeBotApi, update: dict[str, Any]
+) -> list[str]:
+    """Deliver an update and return the texts its sender received because of it."""
+    chat_id = update.get("message", update.get("callback_query", {})).get("from", {}).get("id")
+    before = len(bot_api.delivered_to(chat_id))
+    await deliver(update)
+    return [call.text for call in bot_api.delivered_to(chat_id)[before:]]

@@ -33,7 +33,7 @@ from tests.fixtures.telegram import (
     button_press,
     private_message,
 )
-from tests.helpers import link
+from tests.helpers import link, replies_to
 
 Deliver = Callable[[dict[str, Any]], Any]
 MARIA, JOAO = "maria@loja.com.br", "joao@loja.com.br"
@@ -59,13 +59,6 @@ async def active_customer(store: SqlStore, user_id: int = CUSTOMER_USER_ID) -> s
 async def audit(store: SqlStore) -> list[AuditEntry]:
     async with store.unit_of_work(writes=False) as uow:
         return await uow.audit.recent(20)
-
-
-async def replies_to(deliver: Deliver, bot_api: FakeBotApi, update: dict[str, Any]) -> list[str]:
-    chat_id = update.get("message", update.get("callback_query", {})).get("from", {}).get("id")
-    before = len(bot_api.delivered_to(chat_id))
-    await deliver(update)
-    return [call.text for call in bot_api.delivered_to(chat_id)[before:]]
 
 
 # --- issuing ---------------------------------------------------------------------------------

@@ -26,17 +26,10 @@ from tests.fixtures.telegram import (
     button_press,
     private_message,
 )
-from tests.helpers import link
+from tests.helpers import link, replies_to
 
 Deliver = Callable[[dict[str, Any]], Any]
 MARIA = "maria@loja.com.br"
-
-
-async def replies_to(deliver: Deliver, bot_api: FakeBotApi, update: dict[str, Any]) -> list[str]:
-    chat_id = update.get("message", update.get("callback_query", {})).get("from", {}).get("id")
-    before = len(bot_api.delivered_to(chat_id))
-    await deliver(update)
-    return [call.text for call in bot_api.delivered_to(chat_id)[before:]]
 
 
 async def a_customer_with_history(store: SqlStore, user_id: int = CUSTOMER_USER_ID) -> None:
