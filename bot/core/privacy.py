@@ -25,9 +25,12 @@ async def privacy(
     ctx: Context, incoming: Incoming, command: Command, now: datetime
 ) -> list[Reply]:
     """State what is stored, why, for how long, and how to exercise each right."""
-    text = ctx.texts.text_for(
-        incoming.user.channel,
+    texts, channel = ctx.texts, incoming.user.channel
+    text = texts.text(
         "privacy.full",
+        identity=texts.text_for(channel, "privacy.identity"),
+        received=texts.text_for(channel, "privacy.received"),
+        received_kept=texts.text_for(channel, "privacy.received_kept"),
         ledger_days=LEDGER_RETENTION_DAYS,
         retention_days=ctx.retention_days,
     )

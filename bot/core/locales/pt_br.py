@@ -271,45 +271,37 @@ MESSAGES: dict[str, str] = {
     # Data rights
     "privacy.full": (
         "🔒 <b>Privacidade</b>\n"
-        "<b>O que guardamos</b>: seu número de usuário e de chat do Telegram, nome, @usuário e"
-        " idioma como o Telegram os informa; quando você falou com o bot pela primeira e pela"
+        "<b>O que guardamos</b>: {identity}; quando você falou com o bot pela primeira e pela"
         " última vez; o vínculo com seu cadastro na loja (qual cadastro, desde quando e se foi"
         " feito pela loja ou por convite); se os avisos estão ligados; quais avisos de pontos a"
         " expirar já enviamos; se você bloqueou o bot; convites usados e tentativas de convite"
-        " inválidas.\n"
+        " inválidas{received}.\n"
         "<b>Por quê</b>: para responder às suas consultas, avisar uma vez só antes de os pontos"
         " expirarem e impedir que alguém use o cadastro de outra pessoa.\n"
         "<b>O que não guardamos</b>: saldo, cashback, extrato e vencimentos são consultados na"
         " hora no programa de fidelidade da loja e não ficam guardados.\n"
         "<b>Por quanto tempo</b>: enquanto você usar o bot; avisos enviados, até {ledger_days}"
         " dias depois do vencimento a que se referem; vínculos encerrados, convites vencidos e"
-        " registros da administração, {retention_days} dias; tentativas de convite, um dia.\n"
+        " registros da administração, {retention_days} dias; tentativas de convite, um"
+        " dia{received_kept}.\n"
         "<b>Seus direitos (LGPD)</b>: ver seus dados a qualquer momento com /meusdados; apagar"
         " tudo com /apagar; deixar de receber avisos com /lembretes off; desfazer o vínculo"
         " com /desvincular. Para corrigir o cadastro, fale com a loja, que é a responsável"
         " pelos seus dados."
     ),
-    "privacy.full@whatsapp": (
-        "🔒 <b>Privacidade</b>\n"
-        "<b>O que guardamos</b>: seu número de WhatsApp e o nome do seu perfil,"
-        " como o WhatsApp os informa; quando você falou com o bot pela primeira e pela"
-        " última vez; o vínculo com seu cadastro na loja (qual cadastro, desde quando e se foi"
-        " feito pela loja ou por convite); se os avisos estão ligados; quais avisos de pontos a"
-        " expirar já enviamos; se você bloqueou o bot; convites usados e tentativas de convite"
-        " inválidas; de cada mensagem recebida, o identificador e a hora de envio (para não"
-        " responder duas vezes e saber quando a loja pode lhe escrever).\n"
-        "<b>Por quê</b>: para responder às suas consultas, avisar uma vez só antes de os pontos"
-        " expirarem e impedir que alguém use o cadastro de outra pessoa.\n"
-        "<b>O que não guardamos</b>: saldo, cashback, extrato e vencimentos são consultados na"
-        " hora no programa de fidelidade da loja e não ficam guardados.\n"
-        "<b>Por quanto tempo</b>: enquanto você usar o bot; avisos enviados, até {ledger_days}"
-        " dias depois do vencimento a que se referem; vínculos encerrados, convites vencidos e"
-        " registros da administração, {retention_days} dias; tentativas de convite, um dia; mensagens recebidas, três dias.\n"
-        "<b>Seus direitos (LGPD)</b>: ver seus dados a qualquer momento com /meusdados; apagar"
-        " tudo com /apagar; deixar de receber avisos com /lembretes off; desfazer o vínculo"
-        " com /desvincular. Para corrigir o cadastro, fale com a loja, que é a responsável"
-        " pelos seus dados."
+    # What `privacy.full` says each channel keeps beyond what every channel keeps.
+    "privacy.identity": (
+        "seu número de usuário e de chat do Telegram, nome, @usuário e idioma como o Telegram"
+        " os informa"
     ),
+    "privacy.identity@whatsapp": "seu número de WhatsApp e o nome do seu perfil, como o WhatsApp os informa",
+    "privacy.received": "",
+    "privacy.received@whatsapp": (
+        "; de cada mensagem recebida, o identificador e a hora de envio (para não"
+        " responder duas vezes e saber quando a loja pode lhe escrever)"
+    ),
+    "privacy.received_kept": "",
+    "privacy.received_kept@whatsapp": "; mensagens recebidas, três dias",
     "mydata.title": "🔒 <b>Seus dados no bot</b>",
     "mydata.identity": (
         "• Conta: {channel}, usuário <code>{user_id}</code>; nome: {name}; {username};"
