@@ -15,8 +15,8 @@ from bot.config import load_settings
 from bot.core import invites
 from bot.core.models import AuditEntry, LedgerKey, UserProfile
 from bot.db.store import SqlStore
-from bot.db.tables import metadata
-from bot.jobs.reminders import ReminderSweep
+from bot.db.tables import ReminderLedgerRow, metadata
+from bot.jobs.reminders import ChannelSweeps, ReminderSweep
 from tests.fixtures.app import NOW
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload
 from tests.fixtures.telegram import (
@@ -283,3 +283,15 @@ async def test_retention_keeps_what_is_recent(sweep: ReminderSweep, store: SqlSt
     purged = await sweep.purge(NOW + timedelta(days=1))
 
     assert purged["reminder_ledger"] == purged["links"] == purged["invites"] == 0
+
+
+async def test_the_daily_sweep_applies_retention_once_after_reminding(
+    sweep: ReminderSweep, store: SqlStore, engine: AsyncEngine
+) -> None:
+    await a_customer_with_history(store)
+
+    await ChannelSweeps([sweep, sweep]).sweep(NOW + timedelta(days=400))
+
+    async with engine.connect() as connection:
+        ledger = await connection.scalar(select(func.count()).select_from(ReminderLedgerRow))
+    assert ledger == 0

@@ -102,7 +102,6 @@ class ReminderSweep:
         if self.metrics is not None:
             self.metrics.sweep_done(now, seconds, summary.sent, summary.failed, summary.blocked)
         logger.info("Reminder sweep done: %s", summary.line())
-        await self.purge(now)
         return summary
 
     async def stop(self) -> None:
@@ -110,6 +109,11 @@ class ReminderSweep:
         self._stopping.set()
         async with self._running:
             pass
+
+    @property
+    def stopping(self) -> bool:
+        """Tell whether the sweep was asked to stop (the process is shutting down)."""
+        return self._stopping.is_set()
 
     async def purge(self, now: datetime) -> dict[str, int]:
         """Delete what is past retention, as the daily sweep does after reminding."""
@@ -346,10 +350,13 @@ class ChannelSweeps:
     sweeps: list[ReminderSweep]
 
     async def sweep(self, now: datetime, progress: Progress | None = None) -> SweepSummary:
-        """Run each channel's sweep and add up what they did."""
+        """Run each channel's sweep and add up what they did, then apply retention once."""
         total = SweepSummary()
         for sweep in self.sweeps:
             total.add(await sweep.sweep(now, progress))
+        # Retention covers the whole database, not one channel's chats: once per run.
+        if self.sweeps and not any(sweep.stopping for sweep in self.sweeps):
+            await self.sweeps[0].purge(now)
         return total
 
     async def plan(
