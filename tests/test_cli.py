@@ -61,6 +61,53 @@ def test_a_malformed_setting_stops_start_up_without_showing_secrets(tmp_path: Pa
     assert secret not in result.stderr + result.stdout
 
 
+COMMANDS = {
+    "run": (),
+    "webhook": (),
+    "clock": (),
+    "remind": (),
+    "invite": ("maria@loja.com.br",),
+    "migrate": (),
+    "forget": ("--user", "1001"),
+}
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_database_url_with_a_bad_port_stops_every_command_with_one_line(
+    tmp_path: Path, command: str
+) -> None:
+    env = {
+        "DATABASE_URL": "postgresql://bot:s3cr3t-pw@db.loja:abc/bot",
+        "TELEGRAM_BOT_TOKEN": "1:x",
+    }
+
+    result = run_cli(command, *COMMANDS[command], cwd=tmp_path, env=env)
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: invalid configuration: DATABASE_URL: has a port that is not a number"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("notaurl", "is not a database URL such as sqlite+aiosqlite:///"),
+        ("mysql+aiomysql://bot:s3cr3t-pw@db.loja/bot", "names the 'mysql' database, but only"),
+    ],
+)
+def test_a_database_url_that_is_no_url_or_no_supported_database_stops_with_one_line(
+    tmp_path: Path, url: str, problem: str
+) -> None:
+    result = run_cli("migrate", cwd=tmp_path, env={"DATABASE_URL": url})
+
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: invalid configuration: DATABASE_URL: {problem}")
+    assert "s3cr3t-pw" not in line
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_migrate_creates_the_schema_from_any_working_folder(tmp_path: Path) -> None:
     database = tmp_path / "data" / "bot.db"
     database.parent.mkdir()

@@ -205,6 +205,17 @@ def test_webhook_without_a_secret_stops_with_one_line_naming_it(tmp_path: Path) 
     ]
 
 
+def test_webhook_with_an_http_public_url_stops_with_one_line_naming_it(tmp_path: Path) -> None:
+    env = {"WEBHOOK_URL": "http://bot.loja.com.br", "WEBHOOK_SECRET": WEBHOOK_SECRET}
+
+    result = run_cli("webhook", cwd=tmp_path, env=env)
+
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: invalid configuration: WEBHOOK_URL: must be the bot's public")
+    assert "https://" in line
+
+
 @pytest.mark.parametrize(
     "secret",
     ["has spaces", "acentuação", "x" * 257, "semi;colon"],
