@@ -39,7 +39,7 @@ from bot.core import invites
 from bot.core.models import AuditEntry
 from bot.core.reminders import SweepAbortedError, last_scheduled_run, sweep_missed
 from bot.db.engine import DatabaseUnavailableError
-from bot.db.migrate import upgrade_to_head
+from bot.db.migrate import head_revision, upgrade_to_head
 from bot.demo import run_demo
 from bot.jobs.reminders import ChannelSweeps, PlannedReminder, ReminderSweep
 from bot.logs import setup_logging
@@ -127,8 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _run_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
-        await upgrade_to_head(settings.database_url)
-        print("database is at the newest revision")
+        await upgrade_to_head(settings.database_url)  # logs what it applied, if anything
+        print(f"database is at the newest revision ({head_revision()})")
         return 0
     if args.command == "remind":
         return await run_reminders(settings, dry_run=args.dry_run)
