@@ -34,7 +34,6 @@ from bot.channels.telegram import (
     schedule_reminders,
 )
 from bot.config import ConfigError, Settings, load_settings
-from bot.core import format as fmt
 from bot.core import invites
 from bot.core.models import AuditEntry
 from bot.core.reminders import SweepAbortedError, last_scheduled_run, sweep_missed
@@ -292,22 +291,33 @@ async def run_reminders(settings: Settings, *, dry_run: bool) -> int:
             if progress is not None:
                 progress.close()
     for item in planned:
-        print(describe(item, settings))
+        print(describe(item))
     if summary.unknown_customers:
         print("unknown to BonifiQ: " + ", ".join(summary.unknown_customers))
-    prefix = f"dry run, {len(planned)} reminders would be sent; " if dry_run else ""
+    prefix = f"dry run, {counted(len(planned), 'reminder')} would be sent; " if dry_run else ""
     print(prefix + summary.line())
     return 1 if summary.everything_failed else 0
 
 
-def describe(item: PlannedReminder, settings: Settings) -> str:
-    """Return one dry-run line: the chat, the customer and each expiration it covers."""
+def describe(item: PlannedReminder) -> str:
+    """Return one dry-run line: the chat, the customer and each expiration it covers.
+
+    In English like the rest of the command line, whose readers are operators: `1,234 points
+    on 2026-12-09 (5 days left; thresholds 30, 7)`, not the customers' `1.234 pontos`.
+    """
     parts = [
-        f"{fmt.points(due.points)} on {fmt.day(due.expires_on, settings.timezone)}"
-        f" ({due.days_left} days left; thresholds {', '.join(map(str, due.thresholds))})"
+        f"{counted(due.points, 'point')} on {due.expires_on.isoformat()}"
+        f" ({counted(due.days_left, 'day')} left;"
+        f" {'threshold' if len(due.thresholds) == 1 else 'thresholds'}"
+        f" {', '.join(map(str, due.thresholds))})"
         for due in item.due
     ]
     return f"user {item.chat.user_id} · {item.customer_id} · " + "; ".join(parts)
+
+
+def counted(count: int, noun: str) -> str:
+    """Return `1 reminder`, `0 reminders`, `5,000 points`: a count and its English noun."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 async def issue_invite(settings: Settings, customer_id: str, *, check: bool) -> int:
