@@ -215,7 +215,31 @@ def test_forget_needs_a_customer_or_a_user(tmp_path: Path) -> None:
     result = run_cli("forget", cwd=tmp_path)
 
     assert result.returncode == 2
-    assert "one of the arguments --customer --user is required" in result.stderr
+    [line] = result.stderr.splitlines()
+    assert "one of the arguments --customer --user is required" in line
+
+
+def test_forget_refuses_an_unknown_channel_in_one_line(tmp_path: Path) -> None:
+    result = run_cli("forget", "--user", "5511988887777", "--channel", "foo", cwd=tmp_path)
+
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: python -m bot forget: argument --channel: invalid choice: ")
+    assert "telegram" in line
+    assert "whatsapp" in line
+    assert list(tmp_path.iterdir()) == []  # no database was created
+
+
+def test_forget_refuses_a_user_id_that_is_no_chat_user_id_in_one_line(tmp_path: Path) -> None:
+    result = run_cli("forget", "--user", "abc", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: --user must be a Telegram user id (digits, such as 123456789)"
+        " or a WhatsApp number in international digits (such as 5511987654321)"
+    ]
+    assert result.stdout == ""
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_demo_on_whatsapp_shows_whatsapp_markup_buttons_and_the_reminder_template(
