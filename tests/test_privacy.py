@@ -19,6 +19,7 @@ from bot.db.tables import ReminderLedgerRow, metadata
 from bot.jobs.reminders import ChannelSweeps, ReminderSweep
 from tests.fixtures.app import NOW
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload
+from tests.fixtures.database import table_snapshot
 from tests.fixtures.telegram import (
     ADMIN_USER_ID,
     CUSTOMER_USER_ID,
@@ -26,7 +27,6 @@ from tests.fixtures.telegram import (
     button_press,
     private_message,
 )
-from tests.fixtures.database import table_snapshot
 from tests.helpers import link, replies_to
 
 Deliver = Callable[[dict[str, Any]], Any]
@@ -137,6 +137,23 @@ async def test_meusdados_shows_everything_stored_about_the_user(
         "Não guardamos saldo",
     ):
         assert part in text, part
+
+
+async def test_meusdados_labels_the_username(
+    deliver: Deliver, bot_api: FakeBotApi, store: SqlStore
+) -> None:
+    [text] = await replies_to(deliver, bot_api, private_message("/meusdados", username="maria"))
+
+    assert "; nome: Maria; nome de usuário: @maria; idioma: " in text
+
+
+async def test_meusdados_leaves_out_a_username_the_user_does_not_have(
+    deliver: Deliver, bot_api: FakeBotApi, store: SqlStore
+) -> None:
+    [text] = await replies_to(deliver, bot_api, private_message("/meusdados"))
+
+    assert "; nome: Maria; idioma: " in text
+    assert "—" not in text.split("\n")[1]  # the identity line: nothing unlabelled
 
 
 async def test_meusdados_says_a_link_came_from_an_invite(
