@@ -69,7 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     commands.add_parser("run", help="serve Telegram by long polling (migrates the database first)")
     commands.add_parser(
-        "webhook", help="serve Telegram webhooks, /healthz and /metrics on $PORT (a web process)"
+        "webhook",
+        help="serve the webhook of every channel that is on (Telegram, WhatsApp), /healthz"
+        " and /metrics on $PORT (a web process)",
     )
     commands.add_parser("clock", help="sweep reminders daily at REMINDER_TIME, and nothing else")
     commands.add_parser("migrate", help="bring the database schema to the newest revision")
@@ -378,7 +380,8 @@ async def issue_invite(settings: Settings, customer_id: str, *, check: bool) -> 
         if "whatsapp" in channels:
             assert settings.whatsapp_display_number is not None
             print(issued.whatsapp_url(settings.whatsapp_display_number))
-    print(f"expires {issued.expires_at.astimezone(settings.timezone).isoformat()}")
+    expires = issued.expires_at.astimezone(settings.timezone)
+    print(f"expires {expires.isoformat(timespec='seconds')}")
     return 0
 
 

@@ -211,6 +211,14 @@ def test_invite_without_a_token_stops_with_one_line_naming_it(tmp_path: Path) ->
     ]
 
 
+def test_help_says_webhook_serves_every_channel_that_is_on(tmp_path: Path) -> None:
+    result = run_cli("--help", cwd=tmp_path)
+
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())  # argparse wraps lines at the terminal's width
+    assert "webhook serve the webhook of every channel that is on (Telegram, WhatsApp)" in text
+
+
 def test_forget_needs_a_customer_or_a_user(tmp_path: Path) -> None:
     result = run_cli("forget", cwd=tmp_path)
 
