@@ -7,9 +7,10 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import timedelta
+from typing import NoReturn
 
 from telegram.error import InvalidToken, NetworkError
 
@@ -34,12 +35,11 @@ from bot.channels.telegram import (
     schedule_reminders,
 )
 from bot.config import ConfigError, Settings, load_settings
-from bot.core import format as fmt
-from bot.core import invites
+from bot.core import arguments, invites
 from bot.core.models import AuditEntry
 from bot.core.reminders import SweepAbortedError, last_scheduled_run, sweep_missed
 from bot.db.engine import DatabaseUnavailableError
-from bot.db.migrate import upgrade_to_head
+from bot.db.migrate import head_revision, upgrade_to_head
 from bot.demo import run_demo
 from bot.jobs.reminders import ChannelSweeps, PlannedReminder, ReminderSweep
 from bot.logs import setup_logging
@@ -49,15 +49,29 @@ from bot.web.serve import operations_endpoints, run_webhook
 
 logger = logging.getLogger("bot")
 
+# How `forget --user` reads an id on each channel: canonical id, or None if it cannot be one.
+USER_IDS: dict[str, Callable[[str], str | None]] = {
+    "telegram": arguments.parse_user_id,
+    "whatsapp": arguments.parse_wa_id,
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that reports a mistake in one line, like every other error here."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print `error: <command>: <message>` and exit 2."""
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m bot", description="Chat bot for a BonifiQ loyalty program."
-    )
+    parser = _Parser(prog="python -m bot", description="Chat bot for a BonifiQ loyalty program.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     commands.add_parser("run", help="serve Telegram by long polling (migrates the database first)")
     commands.add_parser(
-        "webhook", help="serve Telegram webhooks, /healthz and /metrics on $PORT (a web process)"
+        "webhook",
+        help="serve the webhook of every channel that is on (Telegram, WhatsApp), /healthz"
+        " and /metrics on $PORT (a web process)",
     )
     commands.add_parser("clock", help="sweep reminders daily at REMINDER_TIME, and nothing else")
     commands.add_parser("migrate", help="bring the database schema to the newest revision")
@@ -92,10 +106,14 @@ def _parser() -> argparse.ArgumentParser:
     who = forget.add_mutually_exclusive_group(required=True)
     who.add_argument("--customer", metavar="ID", help="the customer's id in the store")
     who.add_argument(
-        "--user", metavar="ID", help="the chat user's id (Telegram user id or WhatsApp number)"
+        "--user",
+        metavar="ID",
+        help="the chat user's id: a Telegram user id or a WhatsApp number in international digits",
     )
     forget.add_argument(
-        "--channel", default="telegram", help="the user's channel (telegram or whatsapp)"
+        "--channel",
+        choices=tuple(USER_IDS),
+        help="the --user's channel (default: every channel the id can belong to)",
     )
     return parser
 
@@ -127,8 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _run_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
-        await upgrade_to_head(settings.database_url)
-        print("database is at the newest revision")
+        await upgrade_to_head(settings.database_url)  # logs what it applied, if anything
+        print(f"database is at the newest revision ({head_revision()})")
         return 0
     if args.command == "remind":
         return await run_reminders(settings, dry_run=args.dry_run)
@@ -292,22 +310,33 @@ async def run_reminders(settings: Settings, *, dry_run: bool) -> int:
             if progress is not None:
                 progress.close()
     for item in planned:
-        print(describe(item, settings))
+        print(describe(item))
     if summary.unknown_customers:
         print("unknown to BonifiQ: " + ", ".join(summary.unknown_customers))
-    prefix = f"dry run, {len(planned)} reminders would be sent; " if dry_run else ""
+    prefix = f"dry run, {counted(len(planned), 'reminder')} would be sent; " if dry_run else ""
     print(prefix + summary.line())
     return 1 if summary.everything_failed else 0
 
 
-def describe(item: PlannedReminder, settings: Settings) -> str:
-    """Return one dry-run line: the chat, the customer and each expiration it covers."""
+def describe(item: PlannedReminder) -> str:
+    """Return one dry-run line: the chat, the customer and each expiration it covers.
+
+    In English like the rest of the command line, whose readers are operators: `1,234 points
+    on 2026-12-09 (5 days left; thresholds 30, 7)`, not the customers' `1.234 pontos`.
+    """
     parts = [
-        f"{fmt.points(due.points)} on {fmt.day(due.expires_on, settings.timezone)}"
-        f" ({due.days_left} days left; thresholds {', '.join(map(str, due.thresholds))})"
+        f"{counted(due.points, 'point')} on {due.expires_on.isoformat()}"
+        f" ({counted(due.days_left, 'day')} left;"
+        f" {'threshold' if len(due.thresholds) == 1 else 'thresholds'}"
+        f" {', '.join(map(str, due.thresholds))})"
         for due in item.due
     ]
     return f"user {item.chat.user_id} · {item.customer_id} · " + "; ".join(parts)
+
+
+def counted(count: int, noun: str) -> str:
+    """Return `1 reminder`, `0 reminders`, `5,000 points`: a count and its English noun."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 async def issue_invite(settings: Settings, customer_id: str, *, check: bool) -> int:
@@ -351,24 +380,52 @@ async def issue_invite(settings: Settings, customer_id: str, *, check: bool) -> 
         if "whatsapp" in channels:
             assert settings.whatsapp_display_number is not None
             print(issued.whatsapp_url(settings.whatsapp_display_number))
-    print(f"expires {issued.expires_at.astimezone(settings.timezone).isoformat()}")
+    expires = issued.expires_at.astimezone(settings.timezone)
+    print(f"expires {expires.isoformat(timespec='seconds')}")
     return 0
 
 
 async def forget(
-    settings: Settings, *, customer_id: str | None, user: tuple[str, str | None]
+    settings: Settings, *, customer_id: str | None, user: tuple[str | None, str | None]
 ) -> int:
-    """Erase a customer's or a chat user's data and print what was deleted."""
-    await upgrade_to_head(settings.database_url)
+    """Erase a customer's or a chat user's data and print what was deleted.
+
+    A user is looked for on `user`'s channel, or on every channel whose ids it can be (a
+    Telegram id and a WhatsApp number are both digits); exit 2 if it can be none.
+    """
     channel, user_id = user
+    users: list[tuple[str, str]] = []
+    if customer_id is None:
+        assert user_id is not None  # argparse requires one of the two
+        users = chat_users(channel, user_id)
+        if not users:
+            print(f"error: --user {user_id_rule(channel)}", file=sys.stderr)
+            return 2
+    await upgrade_to_head(settings.database_url)
     async with open_store(settings) as store, store.unit_of_work() as uow:
         if customer_id is not None:
             erasure = await uow.privacy.erase_customer(customer_id)
+            lines = [erasure.line()] if erasure.found else []
         else:
-            assert user_id is not None  # argparse requires one of the two
-            erasure = await uow.privacy.erase_user(channel, user_id)
-        if erasure.found:
+            erased = [(name, await uow.privacy.erase_user(name, uid)) for name, uid in users]
+            # Which channel the user was on, since the operator may not have said.
+            lines = [f"{name}: {erasure.line()}" for name, erasure in erased if erasure.found]
+        if lines:
             await uow.audit.record(AuditEntry("cli", None, "erase", None, None, None, utc_now()))
         await uow.commit()
-    print(erasure.line() if erasure.found else "nothing stored about them")
+    print("\n".join(lines) if lines else "nothing stored about them")
     return 0
+
+
+def chat_users(channel: str | None, raw: str) -> list[tuple[str, str]]:
+    """Return (channel, canonical id) for `channel`, or for every channel `raw` can be an id on."""
+    channels = [channel] if channel is not None else list(USER_IDS)
+    return [(name, uid) for name in channels if (uid := USER_IDS[name](raw)) is not None]
+
+
+def user_id_rule(channel: str | None) -> str:
+    """Say what a user id looks like on `channel` (or on any), for an error line."""
+    telegram = "a Telegram user id (digits, such as 123456789)"
+    whatsapp = "a WhatsApp number in international digits (such as 5511987654321)"
+    rules = {"telegram": telegram, "whatsapp": whatsapp}
+    return "must be " + (rules[channel] if channel is not None else f"{telegram} or {whatsapp}")

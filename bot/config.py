@@ -9,12 +9,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///bonifiq-bot.db"
 # Telegram's rule for setWebhook's secret_token.
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # Meta's rule for message template names.
 _TEMPLATE_NAME = re.compile(r"[a-z0-9_]{1,512}")
+# Backends the bot supports, each with the async drivers it ships with (no driver: that one).
+# `postgres` is the scheme hosting providers hand out.
+_DATABASE_DRIVERS = {
+    "sqlite": ("aiosqlite",),
+    "postgresql": ("asyncpg",),
+    "postgres": ("asyncpg",),
+}
+_DATABASE_EXAMPLE = (
+    "sqlite+aiosqlite:///bonifiq-bot.db or postgresql+asyncpg://user:password@host:5432/bot"
+)
 WHATSAPP_SETTINGS = (
     "whatsapp_access_token",
     "whatsapp_phone_number_id",
@@ -92,6 +104,31 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty")
         return value.strip() if isinstance(value, str) else value
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        # Messages never quote the URL: it usually holds the password.
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"is not a database URL such as {_DATABASE_EXAMPLE}") from None
+        except ValueError:
+            raise ValueError("has a port that is not a number") from None
+        backend, _, driver = url.drivername.partition("+")
+        drivers = _DATABASE_DRIVERS.get(backend)
+        if drivers is None:
+            raise ValueError(
+                f"names the {backend!r} database, but only SQLite and PostgreSQL are supported"
+            )
+        if driver and driver not in drivers:
+            raise ValueError(
+                f"names the {driver!r} driver, but {backend} needs {' or '.join(drivers)}"
+                " (or no driver)"
+            )
+        if url.port is not None and not 1 <= url.port <= 65_535:
+            raise ValueError("has a port outside 1 to 65535")
+        return value
+
     @field_validator("whatsapp_phone_number_id", "whatsapp_display_number")
     @classmethod
     def _digits(cls, value: str | None) -> str | None:
@@ -153,8 +190,11 @@ class Settings(BaseSettings):
     def _webhook_url(cls, value: Any) -> Any:
         if isinstance(value, str):
             value = value.strip() or None
-        if isinstance(value, str) and not value.startswith(("https://", "http://")):
-            raise ValueError("must be the bot's public base URL, such as https://bot.loja.com.br")
+        # Telegram posts only to https: an http URL would be refused at setWebhook, after start-up.
+        if isinstance(value, str) and not value.startswith("https://"):
+            raise ValueError(
+                "must be the bot's public https:// base URL, such as https://bot.loja.com.br"
+            )
         return value
 
     @field_validator("log_format", mode="before")

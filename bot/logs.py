@@ -109,5 +109,11 @@ def setup_logging(
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # Request paths carry the webhook's secret-derived segment; the web app logs none.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # Alembic's INFO lines (context impl, DDL mode, each revision) came with every command, even
+    # with nothing to migrate; bot.db.migrate logs one line when a migration actually ran.
+    numeric = logging.getLevelName(level)
+    logging.getLogger("alembic").setLevel(
+        numeric if numeric == logging.DEBUG else max(logging.WARNING, numeric)
+    )
     # python-telegram-bot's debug lines hold whole updates and messages: names, balances.
     logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLevelName(level)))

@@ -71,7 +71,7 @@ def process_revision_directives(
 
 def configure_options(connection: Connection) -> dict[str, Any]:
     """Return the options shared by migrations and autogenerate."""
-    return {
+    options: dict[str, Any] = {
         "connection": connection,
         "target_metadata": metadata,
         "compare_type": True,
@@ -80,6 +80,11 @@ def configure_options(connection: Connection) -> dict[str, Any]:
         "render_item": render_item,
         "process_revision_directives": process_revision_directives,
     }
+    applied = config.attributes.get("applied_revisions")
+    if isinstance(applied, list):
+        # bot.db.migrate reports what ran in one line of its own; Alembic's INFO lines are off.
+        options["on_version_apply"] = lambda step, **_: applied.append(step.up_revision_id)
+    return options
 
 
 def do_run_migrations(connection: Connection) -> None:

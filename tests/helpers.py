@@ -80,6 +80,33 @@ def run_cli(
     )
 
 
+async def run_cli_async(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot` with `args` without blocking the loop that serves the fakes."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=cwd,
+        env=cli_environment(env),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(child.communicate(), 60)
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
+    assert child.returncode is not None
+    return subprocess.CompletedProcess(
+        [sys.executable, "-m", "bot", *args], child.returncode, stdout.decode(), stderr.decode()
+    )
+
+
 async def run_until_sent(
     run: Callable[[asyncio.Event], Coroutine[Any, Any, None]], bot_api: FakeBotApi, count: int
 ) -> None:

@@ -61,6 +61,53 @@ def test_a_malformed_setting_stops_start_up_without_showing_secrets(tmp_path: Pa
     assert secret not in result.stderr + result.stdout
 
 
+COMMANDS = {
+    "run": (),
+    "webhook": (),
+    "clock": (),
+    "remind": (),
+    "invite": ("maria@loja.com.br",),
+    "migrate": (),
+    "forget": ("--user", "1001"),
+}
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_database_url_with_a_bad_port_stops_every_command_with_one_line(
+    tmp_path: Path, command: str
+) -> None:
+    env = {
+        "DATABASE_URL": "postgresql://bot:s3cr3t-pw@db.loja:abc/bot",
+        "TELEGRAM_BOT_TOKEN": "1:x",
+    }
+
+    result = run_cli(command, *COMMANDS[command], cwd=tmp_path, env=env)
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: invalid configuration: DATABASE_URL: has a port that is not a number"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("notaurl", "is not a database URL such as sqlite+aiosqlite:///"),
+        ("mysql+aiomysql://bot:s3cr3t-pw@db.loja/bot", "names the 'mysql' database, but only"),
+    ],
+)
+def test_a_database_url_that_is_no_url_or_no_supported_database_stops_with_one_line(
+    tmp_path: Path, url: str, problem: str
+) -> None:
+    result = run_cli("migrate", cwd=tmp_path, env={"DATABASE_URL": url})
+
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: invalid configuration: DATABASE_URL: {problem}")
+    assert "s3cr3t-pw" not in line
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_migrate_creates_the_schema_from_any_working_folder(tmp_path: Path) -> None:
     database = tmp_path / "data" / "bot.db"
     database.parent.mkdir()
@@ -164,11 +211,43 @@ def test_invite_without_a_token_stops_with_one_line_naming_it(tmp_path: Path) ->
     ]
 
 
+def test_help_says_webhook_serves_every_channel_that_is_on(tmp_path: Path) -> None:
+    result = run_cli("--help", cwd=tmp_path)
+
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())  # argparse wraps lines at the terminal's width
+    assert "webhook serve the webhook of every channel that is on (Telegram, WhatsApp)" in text
+
+
 def test_forget_needs_a_customer_or_a_user(tmp_path: Path) -> None:
     result = run_cli("forget", cwd=tmp_path)
 
     assert result.returncode == 2
-    assert "one of the arguments --customer --user is required" in result.stderr
+    [line] = result.stderr.splitlines()
+    assert "one of the arguments --customer --user is required" in line
+
+
+def test_forget_refuses_an_unknown_channel_in_one_line(tmp_path: Path) -> None:
+    result = run_cli("forget", "--user", "5511988887777", "--channel", "foo", cwd=tmp_path)
+
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: python -m bot forget: argument --channel: invalid choice: ")
+    assert "telegram" in line
+    assert "whatsapp" in line
+    assert list(tmp_path.iterdir()) == []  # no database was created
+
+
+def test_forget_refuses_a_user_id_that_is_no_chat_user_id_in_one_line(tmp_path: Path) -> None:
+    result = run_cli("forget", "--user", "abc", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: --user must be a Telegram user id (digits, such as 123456789)"
+        " or a WhatsApp number in international digits (such as 5511987654321)"
+    ]
+    assert result.stdout == ""
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_demo_on_whatsapp_shows_whatsapp_markup_buttons_and_the_reminder_template(

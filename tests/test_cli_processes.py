@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import signal
 import socket
 import sys
@@ -94,8 +95,12 @@ async def webhook_process(
     bot_api: FakeBotApi,
     points_api: FakePointsApi,
     extra_env: dict[str, str] | None = None,
+    stdin: int = asyncio.subprocess.DEVNULL,
 ) -> AsyncIterator[WebProcess]:
-    """Start `python -m bot webhook` with Maria linked; wait until it registered its webhook."""
+    """Start `python -m bot webhook` with Maria linked; wait until it registered its webhook.
+
+    Its stdin is nothing (as on a platform) unless `stdin` is given, say a terminal's.
+    """
     database_url = await linked_database(tmp_path)
     port = free_port()
     env = cli_environment(
@@ -120,6 +125,7 @@ async def webhook_process(
         "webhook",
         cwd=tmp_path,
         env=env,
+        stdin=stdin,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -133,11 +139,13 @@ async def webhook_process(
             await process.wait()
 
 
-async def until_logged(process: asyncio.subprocess.Process, text: str) -> None:
+async def until_logged(process: asyncio.subprocess.Process, text: str) -> str:
+    """Read the process's log until a line holds `text`; return that line."""
     assert process.stderr is not None
     async with asyncio.timeout(20):
-        while text not in (await process.stderr.readline()).decode():
+        while text not in (line := (await process.stderr.readline()).decode()):
             pass
+    return line
 
 
 async def test_sigterm_while_an_update_waits_on_a_slow_points_api_still_sends_the_reply(
@@ -187,11 +195,38 @@ async def test_a_second_sigint_exits_at_once_without_waiting_for_the_reply(
     async with webhook_process(tmp_path, bot_api, points_api) as web:
         await web.saldo_waiting_on(points_api, 3.0)
         web.process.send_signal(signal.SIGINT)
-        await until_logged(web.process, "SIGINT received")
+        logged = await until_logged(web.process, "SIGINT received")
         await web.stop(signal.SIGINT)
 
     assert web.process.returncode == 130
     assert bot_api.delivered_to(CUSTOMER_USER_ID) == []
+    assert "finishing accepted work (a second SIGINT exits at once)" in logged
+
+
+async def test_sigterm_is_logged_without_a_ctrl_c_hint(
+    bot_api: FakeBotApi, points_api: FakePointsApi, tmp_path: Path
+) -> None:
+    async with webhook_process(tmp_path, bot_api, points_api) as web:
+        stderr = await web.stop(signal.SIGTERM)
+
+    assert web.process.returncode == 0, stderr
+    assert "SIGTERM received: finishing accepted work" in stderr
+    assert "Ctrl-C" not in stderr
+    assert "second" not in stderr  # a second SIGTERM waits like the first
+
+
+async def test_sigint_from_a_terminal_says_ctrl_c_again_exits_at_once(
+    bot_api: FakeBotApi, points_api: FakePointsApi, tmp_path: Path
+) -> None:
+    controller, terminal = os.openpty()
+    try:
+        async with webhook_process(tmp_path, bot_api, points_api, stdin=terminal) as web:
+            stderr = await web.stop(signal.SIGINT)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+
+    assert "SIGINT received: finishing accepted work (Ctrl-C again exits at once)" in stderr
 
 
 def test_webhook_without_a_secret_stops_with_one_line_naming_it(tmp_path: Path) -> None:
@@ -203,6 +238,17 @@ def test_webhook_without_a_secret_stops_with_one_line_naming_it(tmp_path: Path) 
     assert result.stderr.strip().splitlines() == [
         "error: WEBHOOK_SECRET is required for this command but is not set"
     ]
+
+
+def test_webhook_with_an_http_public_url_stops_with_one_line_naming_it(tmp_path: Path) -> None:
+    env = {"WEBHOOK_URL": "http://bot.loja.com.br", "WEBHOOK_SECRET": WEBHOOK_SECRET}
+
+    result = run_cli("webhook", cwd=tmp_path, env=env)
+
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: invalid configuration: WEBHOOK_URL: must be the bot's public")
+    assert "https://" in line
 
 
 @pytest.mark.parametrize(

@@ -193,3 +193,62 @@ def test_the_webhook_secret_and_metrics_token_are_masked_in_logs(
     monkeypatch.setenv("METRICS_TOKEN", "metrics-token-42")
 
     assert {"Webhook_secret-42", "metrics-token-42"} <= set(load_settings().secrets())
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("notaurl", "is not a database URL"),
+        ("postgresql://bot:s3cr3t-pw@db.loja:abc/bot", "port that is not a number"),
+        ("postgresql+asyncpg://bot:s3cr3t-pw@db.loja:99999/bot", "port outside 1 to 65535"),
+        ("mysql+aiomysql://bot:s3cr3t-pw@db.loja/bot", "only SQLite and PostgreSQL"),
+        ("postgresql+psycopg2://bot:s3cr3t-pw@db.loja/bot", "needs asyncpg"),
+        ("sqlite+pysqlite:///bot.db", "needs aiosqlite"),
+    ],
+    ids=[
+        "not-a-url",
+        "port-not-a-number",
+        "port-out-of-range",
+        "mysql",
+        "sync-driver",
+        "pysqlite",
+    ],
+)
+def test_a_malformed_database_url_is_named_in_one_line_without_the_password(
+    monkeypatch: pytest.MonkeyPatch, value: str, problem: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", value)
+
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+
+    message = str(raised.value)
+    assert message.startswith("invalid configuration: DATABASE_URL: ")
+    assert problem in message
+    assert "s3cr3t-pw" not in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "sqlite:///bot.db",
+        "sqlite+aiosqlite:///bot.db",
+        "postgres://bot:pw@db.loja/bot",
+        "postgresql://bot:pw@db.loja:5432/bot",
+        "postgresql+asyncpg://bot:pw@db.loja/bot?ssl=require",
+    ],
+)
+def test_sqlite_and_postgresql_urls_with_or_without_their_async_driver_are_accepted(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", value)
+
+    assert load_settings().database_url == value
+
+
+def test_an_http_webhook_url_is_refused_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBHOOK_URL", "http://bot.loja.com.br")
+
+    with pytest.raises(ConfigError, match=r"WEBHOOK_URL: must be the bot's public https://"):
+        load_settings()

@@ -19,6 +19,7 @@ from bot.db.tables import ReminderLedgerRow, metadata
 from bot.jobs.reminders import ChannelSweeps, ReminderSweep
 from tests.fixtures.app import NOW
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload
+from tests.fixtures.database import table_snapshot
 from tests.fixtures.telegram import (
     ADMIN_USER_ID,
     CUSTOMER_USER_ID,
@@ -30,6 +31,7 @@ from tests.helpers import link, replies_to
 
 Deliver = Callable[[dict[str, Any]], Any]
 MARIA = "maria@loja.com.br"
+ERASED_ONE_USER = "deleted: chat_users 1, links 1; anonymised: nothing"
 
 
 async def a_customer_with_history(store: SqlStore, user_id: int = CUSTOMER_USER_ID) -> None:
@@ -135,6 +137,23 @@ async def test_meusdados_shows_everything_stored_about_the_user(
         "Não guardamos saldo",
     ):
         assert part in text, part
+
+
+async def test_meusdados_labels_the_username(
+    deliver: Deliver, bot_api: FakeBotApi, store: SqlStore
+) -> None:
+    [text] = await replies_to(deliver, bot_api, private_message("/meusdados", username="maria"))
+
+    assert "; nome: Maria; nome de usuário: @maria; idioma: " in text
+
+
+async def test_meusdados_leaves_out_a_username_the_user_does_not_have(
+    deliver: Deliver, bot_api: FakeBotApi, store: SqlStore
+) -> None:
+    [text] = await replies_to(deliver, bot_api, private_message("/meusdados"))
+
+    assert "; nome: Maria; idioma: " in text
+    assert "—" not in text.split("\n")[1]  # the identity line: nothing unlabelled
 
 
 async def test_meusdados_says_a_link_came_from_an_invite(
@@ -259,6 +278,93 @@ async def test_forget_for_someone_unknown_says_nothing_is_stored(
 
     assert code == 0
     assert capsys.readouterr().out.strip() == "nothing stored about them"
+
+
+WA_NUMBER = "5511988887777"
+
+
+async def a_chat_user(store: SqlStore, channel: str, user_id: str, customer_id: str) -> None:
+    """A user who wrote to the bot on `channel` and is linked to `customer_id`."""
+    async with store.unit_of_work() as uow:
+        await uow.users.seen(UserProfile(channel, user_id, "Maria"), user_id, NOW)
+        await uow.links.link(channel, user_id, customer_id, None, NOW)
+        await uow.commit()
+
+
+async def test_forget_without_a_channel_finds_a_whatsapp_user(
+    database_url: str, store: SqlStore, engine: AsyncEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await a_chat_user(store, "whatsapp", WA_NUMBER, MARIA)
+    settings = load_settings(database_url=database_url)
+
+    code = await forget(settings, customer_id=None, user=(None, WA_NUMBER))
+
+    assert code == 0
+    assert capsys.readouterr().out.splitlines() == ["whatsapp: " + ERASED_ONE_USER]
+    assert await rows_naming(engine, WA_NUMBER, [MARIA]) == []
+
+
+async def test_forget_without_a_channel_erases_the_id_on_every_channel_it_is_on(
+    database_url: str, store: SqlStore, engine: AsyncEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await a_chat_user(store, "telegram", WA_NUMBER, MARIA)
+    await a_chat_user(store, "whatsapp", WA_NUMBER, "joao@exemplo.com.br")
+    settings = load_settings(database_url=database_url)
+
+    code = await forget(settings, customer_id=None, user=(None, WA_NUMBER))
+
+    assert code == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "telegram: " + ERASED_ONE_USER,
+        "whatsapp: " + ERASED_ONE_USER,
+    ]
+    assert await rows_naming(engine, WA_NUMBER, [MARIA, "joao@exemplo.com.br"]) == []
+
+
+async def test_forget_with_a_channel_erases_the_user_on_that_channel_only(
+    database_url: str, store: SqlStore, engine: AsyncEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await a_chat_user(store, "telegram", WA_NUMBER, MARIA)
+    await a_chat_user(store, "whatsapp", WA_NUMBER, MARIA)
+    settings = load_settings(database_url=database_url)
+
+    code = await forget(settings, customer_id=None, user=("whatsapp", f"+{WA_NUMBER}"))
+
+    assert code == 0
+    assert capsys.readouterr().out.splitlines() == ["whatsapp: " + ERASED_ONE_USER]
+    async with store.unit_of_work(writes=False) as uow:
+        assert await uow.users.get("whatsapp", WA_NUMBER) is None
+        assert await uow.users.get("telegram", WA_NUMBER) is not None
+
+
+@pytest.mark.parametrize(
+    ("channel", "user_id", "rule"),
+    [
+        (None, "abc", "a Telegram user id (digits, such as 123456789) or a WhatsApp number"),
+        ("telegram", "55-11", "a Telegram user id (digits, such as 123456789)"),
+        ("telegram", "0", "a Telegram user id (digits, such as 123456789)"),
+        ("whatsapp", "maria", "a WhatsApp number in international digits"),
+    ],
+)
+async def test_forget_refuses_a_user_id_that_cannot_be_one_on_its_channel(
+    database_url: str,
+    engine: AsyncEngine,
+    capsys: pytest.CaptureFixture[str],
+    channel: str | None,
+    user_id: str,
+    rule: str,
+) -> None:
+    settings = load_settings(database_url=database_url)
+    before = await table_snapshot(engine)
+
+    code = await forget(settings, customer_id=None, user=(channel, user_id))
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    [line] = captured.err.splitlines()
+    assert line.startswith(f"error: --user must be {rule}")
+    assert await table_snapshot(engine) == before
 
 
 async def test_retention_deletes_old_reminder_records_and_old_ended_links_only(

@@ -523,7 +523,7 @@ async def test_remind_dry_run_lists_reminders_without_sending_or_recording(
     listed = sorted(line for line in lines if line.startswith("user "))
     assert len(listed) == count
     for line, item in zip(listed, sorted(linked, key=lambda item: item.user_id), strict=True):
-        assert line.startswith(f"user {item.user_id} · {item.customer_id} · 100 pontos on ")
+        assert line.startswith(f"user {item.user_id} · {item.customer_id} · 100 points on ")
         assert "thresholds 30, 7)" in line
     assert lines[-1].startswith(f"dry run, {count} reminders would be sent; ")
     assert "reminders sent: 0" in lines[-1]

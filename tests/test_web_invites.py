@@ -61,6 +61,17 @@ async def test_an_invite_is_created_with_its_link_code_and_expiry(
     assert (entry.channel, entry.customer_id, entry.detail) == ("api", MARIA, "api")
 
 
+async def test_the_expiry_is_given_in_whole_seconds_with_the_bot_zones_offset(
+    api_bot: WebBot, points_api: FakePointsApi
+) -> None:
+    points_api.set_customer(MARIA, customer_payload())
+
+    response = await post_invite(api_bot, {"customer_id": MARIA})
+
+    body = await response.json()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d-03:00", body["expires_at"])
+
+
 async def test_the_code_from_the_api_links_the_customer_who_opens_it(
     api_bot: WebBot, points_api: FakePointsApi, bot_api: FakeBotApi, store: SqlStore
 ) -> None:

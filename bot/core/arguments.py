@@ -7,6 +7,9 @@ from bot.bonifiq.models import customer_id_problem
 MAX_USER_ID = 2**63 - 1
 """The largest id a BIGINT column holds; Telegram's ids are far below it."""
 
+MAX_WA_ID_LENGTH = 32
+"""The longest wa_id the webhook accepts (bot.whatsapp.inbound); real ones have 10 to 15."""
+
 ON_WORDS = frozenset({"on", "ligar", "ligado", "sim", "ativar", "1"})
 OFF_WORDS = frozenset({"off", "desligar", "desligado", "nao", "não", "desativar", "0"})
 
@@ -36,6 +39,17 @@ def parse_user_id(raw: str) -> str | None:
         return None
     value = int(text)
     return str(value) if 0 < value <= MAX_USER_ID else None
+
+
+def parse_wa_id(raw: str) -> str | None:
+    """Return a WhatsApp number as Meta's wa_id (international digits), or None if it is not one.
+
+    A leading `+`, as numbers are usually written, is dropped.
+    """
+    text = raw.strip().removeprefix("+")
+    if not text.isascii() or not text.isdigit() or len(text) > MAX_WA_ID_LENGTH:
+        return None
+    return text
 
 
 def valid_customer_id(customer_id: str) -> bool:

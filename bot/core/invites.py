@@ -73,7 +73,8 @@ async def issue(
     if problem := customer_id_problem(customer_id):
         raise ValueError(problem)
     code = secrets.token_urlsafe(CODE_BYTES)
-    expires_at = now + ttl
+    # Whole seconds: what is stored is what every surface shows (no microseconds in the API).
+    expires_at = (now + ttl).replace(microsecond=0)
     async with store.unit_of_work() as uow:
         await uow.invites.add(
             NewInvite(code_hash(code), customer_id, via, issued_by, now, expires_at)

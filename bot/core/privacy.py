@@ -61,7 +61,11 @@ def _render(ctx: Context, stored: StoredData) -> Html:
             channel=user.channel,
             user_id=user.user_id,
             name=" ".join(part for part in (user.first_name, user.last_name) if part) or absent,
-            username=f"@{user.username}" if user.username else absent,
+            username=(
+                texts.text("mydata.username", username=f"@{user.username}")
+                if user.username
+                else Html("")
+            ),
             language=user.language_code or absent,
         ),
         texts.text(

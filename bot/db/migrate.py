@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from sqlalchemy.pool import NullPool
 from bot.db.engine import async_url, check_connection
 
 _ALEMBIC_LOCK = threading.Lock()
+logger = logging.getLogger(__name__)
 
 
 class MigrationsNotFoundError(RuntimeError):
@@ -53,8 +55,8 @@ def _scripts_config() -> Config:
     return config
 
 
-async def upgrade_to_head(database_url: str) -> None:
-    """Apply every pending migration to the database at `database_url`."""
+async def upgrade_to_head(database_url: str) -> list[str]:
+    """Apply every pending migration to the database at `database_url`; return their ids."""
     # A clear "cannot reach the database" beats a traceback from deep inside Alembic.
     engine = _plain_engine(database_url)
     try:
@@ -63,15 +65,23 @@ async def upgrade_to_head(database_url: str) -> None:
         await engine.dispose()
     config = alembic_config(database_url)
     # env.py drives its async engine with asyncio.run, which needs a thread without a loop.
-    await asyncio.to_thread(_upgrade, config)
+    applied = await asyncio.to_thread(_upgrade, config)
+    if applied:
+        logger.info(
+            "Database schema migrated to revision %s (applied %s)", applied[-1], ", ".join(applied)
+        )
+    return applied
 
 
-def _upgrade(config: Config) -> None:
+def _upgrade(config: Config) -> list[str]:
+    applied: list[str] = []
+    config.attributes["applied_revisions"] = applied  # env.py appends each revision it runs
     # Alembic keeps the running migration in module globals (alembic.context, alembic.op),
     # so two migrations in one process must not overlap. Across processes, env.py takes a
     # PostgreSQL advisory lock.
     with _ALEMBIC_LOCK:
         command.upgrade(config, "head")
+    return applied
 
 
 async def current_revision(database_url: str) -> str | None:

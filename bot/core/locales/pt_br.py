@@ -304,9 +304,11 @@ MESSAGES: dict[str, str] = {
     "privacy.received_kept@whatsapp": "; mensagens recebidas, três dias",
     "mydata.title": "🔒 <b>Seus dados no bot</b>",
     "mydata.identity": (
-        "• Conta: {channel}, usuário <code>{user_id}</code>; nome: {name}; {username};"
+        "• Conta: {channel}, usuário <code>{user_id}</code>; nome: {name}{username};"
         " idioma: {language}"
     ),
+    # Only a Telegram user who chose one has a username; no label and a dash said nothing.
+    "mydata.username": "; nome de usuário: {username}",
     "mydata.seen": "• Primeira conversa: {first}; última: {last}",
     "mydata.unlinked": "• Vínculo: nenhum",
     "mydata.linked": "• Vínculo: cadastro <b>{customer_id}</b> desde {since}, {how}",
