@@ -14,6 +14,7 @@ from tests.fixtures.bonifiq import FakePointsApi, Fault
 from tests.fixtures.database import row_counts
 from tests.fixtures.telegram import FakeBotApi, private_message
 from tests.fixtures.web import PUBLIC_URL, WEBHOOK_SECRET, WebBot
+from tests.helpers import errors_logged
 
 MARIA = "maria@loja.com.br"
 
@@ -173,3 +174,32 @@ async def test_updates_still_running_at_shutdown_are_finished_before_it_complete
     await web_bot.client.close()  # stops the server: its cleanup finishes accepted updates
 
     assert "1.234 pontos" in bot_api.sent_messages()[-1].text
+
+
+GZIP_THAT_DOES_NOT_INFLATE = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+
+
+async def test_a_compressed_body_with_the_secret_gets_415_without_an_error_logged(
+    web_bot: WebBot, bot_api: FakeBotApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Telegram never compresses; `:5` is no gzip stream, and inflating it used to answer 500.
+    response = await web_bot.client.post(
+        webhook_path(WEBHOOK_SECRET),
+        data=b":5",
+        headers=GZIP_THAT_DOES_NOT_INFLATE | {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+    )
+
+    assert response.status == 415
+    assert errors_logged(caplog) == []
+    assert bot_api.sent_messages() == []
+
+
+async def test_a_compressed_body_without_the_secret_gets_403_before_anything_is_read(
+    web_bot: WebBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = await web_bot.client.post(
+        webhook_path(WEBHOOK_SECRET), data=b":5", headers=GZIP_THAT_DOES_NOT_INFLATE
+    )
+
+    assert response.status == 403
+    assert errors_logged(caplog) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -25,6 +26,7 @@ from tests.fixtures.graph import (
     text_value,
 )
 from tests.fixtures.whatsapp import WhatsAppWeb
+from tests.helpers import errors_logged
 
 HANDSHAKE = {"hub.mode": "subscribe", "hub.challenge": "1158201444"}
 
@@ -261,3 +263,39 @@ async def test_a_refused_reply_is_replaced_by_a_plain_apology(
     assert refused.kind == "interactive"
     assert apology.kind == "text"
     assert apology.text.startswith("Não consegui enviar esta resposta")
+
+
+GZIP = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+
+
+@pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "signed"])
+async def test_a_compressed_body_gets_415_before_it_is_read_and_no_error_is_logged(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, caplog: pytest.LogCaptureFixture, signed: bool
+) -> None:
+    # `:5` is no gzip stream: inflating it before the signature check used to answer 500.
+    headers = GZIP | ({"X-Hub-Signature-256": sign(b":5")} if signed else {})
+
+    response = await wa_web.client.post(PATH, data=b":5", headers=headers)
+
+    assert response.status == 415
+    assert errors_logged(caplog) == []
+    assert graph_api.requests == []
+
+
+async def test_a_sender_that_goes_away_mid_body_leaves_no_error_in_the_log(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, writer = await asyncio.open_connection("127.0.0.1", wa_web.port)
+    writer.write(
+        f"POST {PATH} HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
+        "Content-Length: 1000\r\n\r\n".encode()
+        + b'{"object": "whatsapp_business_account", "entry": ['
+    )
+    await writer.drain()
+    await asyncio.sleep(0.05)  # the route is waiting for the rest of the body
+    writer.close()
+    await writer.wait_closed()
+    await asyncio.sleep(0.05)
+
+    assert errors_logged(caplog) == []
+    assert graph_api.requests == []

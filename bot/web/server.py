@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 from aiohttp import web
 
@@ -12,6 +13,16 @@ HOST = "0.0.0.0"  # noqa: S104
 DEFAULT_PORT = 8080
 # Requests are answered at once; waiting longer for one would only eat the stop budget.
 REQUEST_SHUTDOWN_SECONDS = 1.0
+
+
+SERVER_OPTIONS: Mapping[str, Any] = {"auto_decompress": False}
+"""How the application's HTTP server treats every request, however the application is served.
+
+Bodies are never decoded before a route has looked at them: aiohttp would inflate a gzip body
+as it arrives, before any secret or signature is checked, and one that does not inflate broke
+the request with a 500. Telegram and Meta never compress, and Meta's signature covers the bytes
+as sent.
+"""
 
 
 @asynccontextmanager

@@ -12,6 +12,7 @@ from aiohttp import web
 from telegram import Update
 
 from bot.channels.telegram import ALLOWED_UPDATES, BotApplication
+from bot.web.body import BodyRefused, read_body
 from bot.web.intake import Intake
 
 logger = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ INTAKE = web.AppKey("telegram_intake", Intake)
 
 
 class WebhookRoute:
-    """`POST /telegram/<segment>`: 403 without the secret, 400 or 413 for a bad body, else 200."""
+    """`POST /telegram/<segment>`: 403 without the secret, 400, 413 or 415 for a bad body."""
 
     def __init__(self, application: BotApplication, secret: str, intake: Intake) -> None:
         self._application = application
@@ -61,9 +62,12 @@ class WebhookRoute:
             raise web.HTTPForbidden
         if self._intake.closing:
             raise web.HTTPServiceUnavailable  # Telegram retries, reaching another instance
-        if (request.content_length or 0) > MAX_BODY_BYTES:
-            raise web.HTTPRequestEntityTooLarge(MAX_BODY_BYTES, request.content_length or 0)
-        update = _decode(await request.read(), self._application)
+        try:
+            body = await read_body(request, MAX_BODY_BYTES)
+        except BodyRefused as refused:
+            logger.info("Webhook request refused: %s", refused.reason)
+            return web.Response(status=refused.status, text=refused.reason)
+        update = _decode(body, self._application)
         if update is None:
             logger.info("Webhook request refused: the body is not a Telegram update")
             raise web.HTTPBadRequest(text="not a Telegram update")

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.channels.whatsapp import WhatsAppChannel
+from bot.web.body import BodyRefused, read_body
 from bot.web.intake import Intake
 from bot.whatsapp.inbound import SIGNATURE_HEADER, parse_delivery, signature_valid
 
@@ -53,10 +54,13 @@ class WhatsAppWebhook:
 
     async def deliver(self, request: web.Request) -> web.Response:
         """Accept one delivery: every message and status in it is handled after the answer."""
-        if (request.content_length or 0) > MAX_BODY_BYTES:
-            raise web.HTTPRequestEntityTooLarge(MAX_BODY_BYTES, request.content_length or 0)
-        # The signature covers the bytes as sent: re-encoded JSON would not match.
-        body = await request.read()
+        # The signature covers the bytes as sent: re-encoded JSON would not match, and a
+        # compressed body is refused (415) before it is read, since Meta never compresses.
+        try:
+            body = await read_body(request, MAX_BODY_BYTES)
+        except BodyRefused as refused:
+            logger.info("WhatsApp webhook request refused: %s", refused.reason)
+            return web.Response(status=refused.status, text=refused.reason)
         if not signature_valid(body, request.headers.get(SIGNATURE_HEADER), self._app_secret):
             logger.info("WhatsApp webhook request refused: missing or wrong signature")
             raise web.HTTPForbidden
