@@ -203,3 +203,56 @@ async def test_a_compressed_body_without_the_secret_gets_403_before_anything_is_
 
     assert response.status == 403
     assert errors_logged(caplog) == []
+
+
+def message_with(**changes: object) -> dict[str, object]:
+    update = private_message("/saldo")
+    message = update["message"]
+    assert isinstance(message, dict)
+    message.update(changes)
+    return update
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        message_with(date=1e308),
+        message_with(date=10**20),
+        message_with(date=float("nan")),
+        message_with(chat=[1001]),
+        message_with(entities="bot_command"),
+        {"update_id": 7, "callback_query": ["not", "an", "object"]},
+    ],
+    ids=[
+        "date-1e308",
+        "date-10-to-20",
+        "date-nan",
+        "chat-a-list",
+        "entities-text",
+        "query-a-list",
+    ],
+)
+async def test_an_update_python_telegram_bot_cannot_decode_gets_200_and_is_skipped_and_counted(
+    web_bot: WebBot, bot_api: FakeBotApi, caplog: pytest.LogCaptureFixture, update: object
+) -> None:
+    # It carries the secret: a 4xx or 5xx would make Telegram retry it, holding back the rest.
+    response = await web_bot.post(update)
+    await web_bot.settle()
+
+    assert response.status == 200
+    assert bot_api.sent_messages() == []
+    skipped = web_bot.services.metrics.webhook_skipped.labels("telegram", "undecodable")
+    assert skipped._value.get() == 1
+    [warning] = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert warning.levelno == logging.WARNING
+    assert "/saldo" not in warning.getMessage()
+
+
+async def test_the_skipped_update_does_not_hold_back_the_next_one(
+    web_bot: WebBot, bot_api: FakeBotApi, maria: str
+) -> None:
+    await web_bot.deliver(message_with(date=1e308))
+    await web_bot.deliver(private_message("/saldo"))
+
+    [reply] = bot_api.delivered
+    assert "1.234 pontos" in reply.text

@@ -192,13 +192,114 @@ async def test_the_signature_is_checked_on_the_bytes_as_sent_not_on_re_encoded_j
     assert "1.234 pontos" in graph_api.requests[-1].text
 
 
-async def test_a_signed_body_that_is_not_a_delivery_gets_400(
-    wa_web: WhatsAppWeb, graph_api: FakeGraphApi
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[]",
+        b'{"object": "page", "entry": []}',
+        b'{"object": "whatsapp_business_account"}',
+    ],
+    ids=["not-json", "a-list", "another-object", "no-entries"],
+)
+async def test_a_signed_body_that_is_not_a_delivery_gets_200_so_meta_stops_and_is_counted(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, caplog: pytest.LogCaptureFixture, body: bytes
 ) -> None:
-    for body in (b"not json", b"[]", b'{"object": "page", "entry": []}'):
-        response = await wa_web.post(body, signature=sign(body))
-        assert response.status == 400
+    # Meta retries anything but 200 for days, and no retry can make this readable.
+    response = await wa_web.post(body, signature=sign(body))
+
+    assert response.status == 200
+    assert skipped(wa_web, "not_a_delivery") == 1
     assert graph_api.requests == []
+    [warning] = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert warning.levelno == logging.WARNING
+    assert body.decode() not in warning.getMessage()
+
+
+ODD_VALUES = [
+    {"timestamp": 253402300800},
+    {"timestamp": "253402300800"},
+    {"timestamp": 10**30},
+    {"timestamp": 1.5e9},
+    {"type": ["text"]},
+    {"type": {"text": 1}},
+    {"type": None},
+    {"from": ["5511987654321"]},
+    {"id": {"wamid": 1}},
+]
+
+
+@pytest.mark.parametrize(
+    "odd",
+    ODD_VALUES,
+    ids=[
+        "year-10000",
+        "year-10000-as-text",
+        "huge-timestamp",
+        "float-timestamp",
+        "type-a-list",
+        "type-an-object",
+        "type-null",
+        "from-a-list",
+        "id-an-object",
+    ],
+)
+async def test_a_signed_message_with_odd_values_is_skipped_and_counted_and_the_rest_answered(
+    wa_web: WhatsAppWeb,
+    graph_api: FakeGraphApi,
+    wa_maria: str,
+    caplog: pytest.LogCaptureFixture,
+    odd: dict[str, object],
+) -> None:
+    bad = text_value("saldo")
+    bad["messages"][0] |= odd
+
+    await wa_web.deliver(delivery(bad, text_value("saldo")))
+
+    [reply] = graph_api.requests
+    assert "1.234 pontos" in reply.text
+    assert skipped(wa_web, "malformed_message") == 1
+    assert errors_logged(caplog) == []
+
+
+async def test_odd_statuses_and_changes_are_skipped_and_counted_each(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, wa_maria: str
+) -> None:
+    payload = delivery(text_value("saldo"), status_value("read"))
+    payload["entry"][0]["changes"][1]["value"]["statuses"].append({"id": ["x"], "status": 1})
+    payload["entry"][0]["changes"].append({"field": "messages", "value": [1]})
+    payload["entry"].append("not an entry")
+
+    await wa_web.deliver(payload)
+
+    assert len(graph_api.requests) == 1
+    assert skipped(wa_web, "malformed_status") == 1
+    assert skipped(wa_web, "malformed_change") == 2
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Ma\x00ria", "Maria \ud83d", "\x00\x01\x7f"],
+    ids=["nul", "lone-surrogate", "only-controls"],
+)
+async def test_a_profile_name_with_nul_or_a_lone_surrogate_is_cleaned_and_the_user_answered(
+    wa_web: WhatsAppWeb,
+    graph_api: FakeGraphApi,
+    wa_maria: str,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+) -> None:
+    # json.dumps escapes both (`\u0000`, `\ud83d`), as Meta's JSON could carry them.
+    await wa_web.deliver(
+        delivery(text_value("saldo", name=name), text_value("meusdados", name=name))
+    )
+
+    assert len(graph_api.requests) == 2
+    assert errors_logged(caplog) == []
+
+
+def skipped(web: WhatsAppWeb, reason: str) -> float:
+    return web.services.metrics.webhook_skipped.labels("whatsapp", reason)._value.get()
 
 
 async def test_statuses_get_200_and_no_reply(wa_web: WhatsAppWeb, graph_api: FakeGraphApi) -> None:

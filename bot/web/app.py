@@ -41,13 +41,14 @@ def create_web_app(
     if telegram_application is not None:
         if not webhook_secret:
             raise ValueError("the Telegram webhook needs its secret")
-        telegram.setup(app, telegram_application, webhook_secret)
+        telegram.setup(app, telegram_application, webhook_secret, services.metrics)
     if whatsapp_webhook is not None:
         whatsapp.setup(
             app,
             whatsapp_webhook.channel,
             whatsapp_webhook.app_secret,
             whatsapp_webhook.verify_token,
+            services.metrics,
         )
     if admin_api_token and (telegram_application is not None or whatsapp_webhook is not None):
         bot = telegram_application.bot if telegram_application is not None else None
