@@ -51,11 +51,11 @@ class InviteRoute:
                 401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
             )
         try:
-            body = await read_body(request, MAX_BODY_BYTES)
+            raw = await read_body(request, MAX_BODY_BYTES)
         except BodyRefused as refused:
             logger.info("Invite API request refused: %s", refused.reason)
             return _error(refused.status, refused.reason)
-        customer_id = _customer_id(body)
+        customer_id = _customer_id(raw)
         if isinstance(customer_id, web.Response):
             return customer_id
         conversation = self._conversation
