@@ -73,6 +73,13 @@ class Metrics:
             ["where", "code"],
             registry=self.registry,
         )
+        self.webhook_skipped = Counter(
+            "bot_webhook_items_skipped_total",
+            "Parts of authentic webhook requests that could not be read: skipped, and answered"
+            " 200 so the platform does not retry them, by channel and reason.",
+            ["channel", "reason"],
+            registry=self.registry,
+        )
         for outcome in ("sent", "failed", "blocked"):
             self.reminders.labels(outcome)  # exported as 0 before the first sweep
 
@@ -89,6 +96,10 @@ class Metrics:
     def whatsapp_error(self, where: str, code: int | None) -> None:
         """Count one WhatsApp message refused at sending or reported failed by a status."""
         self.whatsapp_errors.labels(where, str(code) if code is not None else "none").inc()
+
+    def webhook_item_skipped(self, channel: str, reason: str) -> None:
+        """Count one part of an authentic webhook request that could not be read."""
+        self.webhook_skipped.labels(channel, reason).inc()
 
     def cache_lookup(self, result: str) -> None:
         """Count one points lookup by how the cache served it."""

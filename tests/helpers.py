@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bot.core.models import UserProfile
 from bot.db.store import SqlStore
@@ -129,3 +132,8 @@ async def replies_to(
     before = len(bot_api.delivered_to(chat_id))
     await deliver(update)
     return [call.text for call in bot_api.delivered_to(chat_id)[before:]]
+
+
+def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Return the messages of the ERROR and CRITICAL records captured so far."""
+    return [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]

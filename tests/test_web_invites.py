@@ -16,6 +16,7 @@ from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload
 from tests.fixtures.database import table_snapshot
 from tests.fixtures.telegram import BOT_USERNAME, CUSTOMER_USER_ID, FakeBotApi, private_message
 from tests.fixtures.web import WebBot, bot_settings, open_web_bot
+from tests.helpers import errors_logged
 
 ADMIN_API_TOKEN = "store-backend-token-0123456789"
 MARIA = "maria@loja.com.br"
@@ -166,3 +167,26 @@ async def test_without_admin_api_token_the_endpoint_does_not_exist(
 
     assert response.status == 404
     assert (await table_snapshot(engine))["invites"] == []
+
+
+GZIP_THAT_DOES_NOT_INFLATE = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+
+
+async def test_a_compressed_body_gets_415_without_an_error_logged_and_nothing_is_created(
+    api_bot: WebBot, engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = await post_invite(api_bot, b":5", headers=AUTH | GZIP_THAT_DOES_NOT_INFLATE)
+
+    assert response.status == 415
+    assert "error" in await response.json()
+    assert errors_logged(caplog) == []
+    assert (await table_snapshot(engine))["invites"] == []
+
+
+async def test_a_compressed_body_without_the_bearer_gets_401(
+    api_bot: WebBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = await post_invite(api_bot, b":5", headers=GZIP_THAT_DOES_NOT_INFLATE)
+
+    assert response.status == 401
+    assert errors_logged(caplog) == []

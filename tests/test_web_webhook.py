@@ -14,6 +14,7 @@ from tests.fixtures.bonifiq import FakePointsApi, Fault
 from tests.fixtures.database import row_counts
 from tests.fixtures.telegram import FakeBotApi, private_message
 from tests.fixtures.web import PUBLIC_URL, WEBHOOK_SECRET, WebBot
+from tests.helpers import errors_logged
 
 MARIA = "maria@loja.com.br"
 
@@ -173,3 +174,85 @@ async def test_updates_still_running_at_shutdown_are_finished_before_it_complete
     await web_bot.client.close()  # stops the server: its cleanup finishes accepted updates
 
     assert "1.234 pontos" in bot_api.sent_messages()[-1].text
+
+
+GZIP_THAT_DOES_NOT_INFLATE = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+
+
+async def test_a_compressed_body_with_the_secret_gets_415_without_an_error_logged(
+    web_bot: WebBot, bot_api: FakeBotApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Telegram never compresses; `:5` is no gzip stream, and inflating it used to answer 500.
+    response = await web_bot.client.post(
+        webhook_path(WEBHOOK_SECRET),
+        data=b":5",
+        headers=GZIP_THAT_DOES_NOT_INFLATE | {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+    )
+
+    assert response.status == 415
+    assert errors_logged(caplog) == []
+    assert bot_api.sent_messages() == []
+
+
+async def test_a_compressed_body_without_the_secret_gets_403_before_anything_is_read(
+    web_bot: WebBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = await web_bot.client.post(
+        webhook_path(WEBHOOK_SECRET), data=b":5", headers=GZIP_THAT_DOES_NOT_INFLATE
+    )
+
+    assert response.status == 403
+    assert errors_logged(caplog) == []
+
+
+def message_with(**changes: object) -> dict[str, object]:
+    update = private_message("/saldo")
+    message = update["message"]
+    assert isinstance(message, dict)
+    message.update(changes)
+    return update
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        message_with(date=1e308),
+        message_with(date=10**20),
+        message_with(date=float("nan")),
+        message_with(chat=[1001]),
+        message_with(entities="bot_command"),
+        {"update_id": 7, "callback_query": ["not", "an", "object"]},
+    ],
+    ids=[
+        "date-1e308",
+        "date-10-to-20",
+        "date-nan",
+        "chat-a-list",
+        "entities-text",
+        "query-a-list",
+    ],
+)
+async def test_an_update_python_telegram_bot_cannot_decode_gets_200_and_is_skipped_and_counted(
+    web_bot: WebBot, bot_api: FakeBotApi, caplog: pytest.LogCaptureFixture, update: object
+) -> None:
+    # It carries the secret: a 4xx or 5xx would make Telegram retry it, holding back the rest.
+    response = await web_bot.post(update)
+    await web_bot.settle()
+
+    assert response.status == 200
+    assert bot_api.sent_messages() == []
+    skipped = web_bot.services.metrics.webhook_skipped.labels("telegram", "undecodable")
+    assert skipped._value.get() == 1
+    [warning] = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert warning.levelno == logging.WARNING
+    assert "/saldo" not in warning.getMessage()
+
+
+async def test_the_skipped_update_does_not_hold_back_the_next_one(
+    web_bot: WebBot, bot_api: FakeBotApi, maria: str
+) -> None:
+    await web_bot.deliver(message_with(date=1e308))
+    await web_bot.deliver(private_message("/saldo"))
+
+    [reply] = bot_api.delivered
+    assert "1.234 pontos" in reply.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -25,6 +26,7 @@ from tests.fixtures.graph import (
     text_value,
 )
 from tests.fixtures.whatsapp import WhatsAppWeb
+from tests.helpers import errors_logged
 
 HANDSHAKE = {"hub.mode": "subscribe", "hub.challenge": "1158201444"}
 
@@ -190,13 +192,114 @@ async def test_the_signature_is_checked_on_the_bytes_as_sent_not_on_re_encoded_j
     assert "1.234 pontos" in graph_api.requests[-1].text
 
 
-async def test_a_signed_body_that_is_not_a_delivery_gets_400(
-    wa_web: WhatsAppWeb, graph_api: FakeGraphApi
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[]",
+        b'{"object": "page", "entry": []}',
+        b'{"object": "whatsapp_business_account"}',
+    ],
+    ids=["not-json", "a-list", "another-object", "no-entries"],
+)
+async def test_a_signed_body_that_is_not_a_delivery_gets_200_so_meta_stops_and_is_counted(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, caplog: pytest.LogCaptureFixture, body: bytes
 ) -> None:
-    for body in (b"not json", b"[]", b'{"object": "page", "entry": []}'):
-        response = await wa_web.post(body, signature=sign(body))
-        assert response.status == 400
+    # Meta retries anything but 200 for days, and no retry can make this readable.
+    response = await wa_web.post(body, signature=sign(body))
+
+    assert response.status == 200
+    assert skipped(wa_web, "not_a_delivery") == 1
     assert graph_api.requests == []
+    [warning] = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert warning.levelno == logging.WARNING
+    assert body.decode() not in warning.getMessage()
+
+
+ODD_VALUES = [
+    {"timestamp": 253402300800},
+    {"timestamp": "253402300800"},
+    {"timestamp": 10**30},
+    {"timestamp": 1.5e9},
+    {"type": ["text"]},
+    {"type": {"text": 1}},
+    {"type": None},
+    {"from": ["5511987654321"]},
+    {"id": {"wamid": 1}},
+]
+
+
+@pytest.mark.parametrize(
+    "odd",
+    ODD_VALUES,
+    ids=[
+        "year-10000",
+        "year-10000-as-text",
+        "huge-timestamp",
+        "float-timestamp",
+        "type-a-list",
+        "type-an-object",
+        "type-null",
+        "from-a-list",
+        "id-an-object",
+    ],
+)
+async def test_a_signed_message_with_odd_values_is_skipped_and_counted_and_the_rest_answered(
+    wa_web: WhatsAppWeb,
+    graph_api: FakeGraphApi,
+    wa_maria: str,
+    caplog: pytest.LogCaptureFixture,
+    odd: dict[str, object],
+) -> None:
+    bad = text_value("saldo")
+    bad["messages"][0] |= odd
+
+    await wa_web.deliver(delivery(bad, text_value("saldo")))
+
+    [reply] = graph_api.requests
+    assert "1.234 pontos" in reply.text
+    assert skipped(wa_web, "malformed_message") == 1
+    assert errors_logged(caplog) == []
+
+
+async def test_odd_statuses_and_changes_are_skipped_and_counted_each(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, wa_maria: str
+) -> None:
+    payload = delivery(text_value("saldo"), status_value("read"))
+    payload["entry"][0]["changes"][1]["value"]["statuses"].append({"id": ["x"], "status": 1})
+    payload["entry"][0]["changes"].append({"field": "messages", "value": [1]})
+    payload["entry"].append("not an entry")
+
+    await wa_web.deliver(payload)
+
+    assert len(graph_api.requests) == 1
+    assert skipped(wa_web, "malformed_status") == 1
+    assert skipped(wa_web, "malformed_change") == 2
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Ma\x00ria", "Maria \ud83d", "\x00\x01\x7f"],
+    ids=["nul", "lone-surrogate", "only-controls"],
+)
+async def test_a_profile_name_with_nul_or_a_lone_surrogate_is_cleaned_and_the_user_answered(
+    wa_web: WhatsAppWeb,
+    graph_api: FakeGraphApi,
+    wa_maria: str,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+) -> None:
+    # json.dumps escapes both (`\u0000`, `\ud83d`), as Meta's JSON could carry them.
+    await wa_web.deliver(
+        delivery(text_value("saldo", name=name), text_value("meusdados", name=name))
+    )
+
+    assert len(graph_api.requests) == 2
+    assert errors_logged(caplog) == []
+
+
+def skipped(web: WhatsAppWeb, reason: str) -> float:
+    return float(web.services.metrics.webhook_skipped.labels("whatsapp", reason)._value.get())
 
 
 async def test_statuses_get_200_and_no_reply(wa_web: WhatsAppWeb, graph_api: FakeGraphApi) -> None:
@@ -261,3 +364,39 @@ async def test_a_refused_reply_is_replaced_by_a_plain_apology(
     assert refused.kind == "interactive"
     assert apology.kind == "text"
     assert apology.text.startswith("Não consegui enviar esta resposta")
+
+
+GZIP = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+
+
+@pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "signed"])
+async def test_a_compressed_body_gets_415_before_it_is_read_and_no_error_is_logged(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, caplog: pytest.LogCaptureFixture, signed: bool
+) -> None:
+    # `:5` is no gzip stream: inflating it before the signature check used to answer 500.
+    headers = GZIP | ({"X-Hub-Signature-256": sign(b":5")} if signed else {})
+
+    response = await wa_web.client.post(PATH, data=b":5", headers=headers)
+
+    assert response.status == 415
+    assert errors_logged(caplog) == []
+    assert graph_api.requests == []
+
+
+async def test_a_sender_that_goes_away_mid_body_leaves_no_error_in_the_log(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, writer = await asyncio.open_connection("127.0.0.1", wa_web.port)
+    writer.write(
+        f"POST {PATH} HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
+        "Content-Length: 1000\r\n\r\n".encode()
+        + b'{"object": "whatsapp_business_account", "entry": ['
+    )
+    await writer.drain()
+    await asyncio.sleep(0.05)  # the route is waiting for the rest of the body
+    writer.close()
+    await writer.wait_closed()
+    await asyncio.sleep(0.05)
+
+    assert errors_logged(caplog) == []
+    assert graph_api.requests == []

@@ -11,6 +11,7 @@ from bot.channels.telegram import BotApplication
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.core.invites import IssuedInvite
 from bot.web import health, invites, metrics, telegram, whatsapp
+from bot.web.server import SERVER_OPTIONS
 from bot.web.telegram import MAX_BODY_BYTES
 
 
@@ -34,19 +35,20 @@ def create_web_app(
     whatsapp_webhook: WhatsAppWebhookSettings | None = None,
 ) -> web.Application:
     """Build the aiohttp application: health and metrics, the webhooks and the invite API."""
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, handler_args=SERVER_OPTIONS)
     health.setup(app, services.engine, services.api_health)
     metrics.setup(app, services.metrics, services.store, metrics_token)
     if telegram_application is not None:
         if not webhook_secret:
             raise ValueError("the Telegram webhook needs its secret")
-        telegram.setup(app, telegram_application, webhook_secret)
+        telegram.setup(app, telegram_application, webhook_secret, services.metrics)
     if whatsapp_webhook is not None:
         whatsapp.setup(
             app,
             whatsapp_webhook.channel,
             whatsapp_webhook.app_secret,
             whatsapp_webhook.verify_token,
+            services.metrics,
         )
     if admin_api_token and (telegram_application is not None or whatsapp_webhook is not None):
         bot = telegram_application.bot if telegram_application is not None else None

@@ -15,6 +15,7 @@ from bot.bonifiq.errors import CustomerNotFoundError
 from bot.bonifiq.models import customer_id_problem
 from bot.core import invites
 from bot.core.conversation import Conversation
+from bot.web.body import BodyRefused, read_body
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +50,12 @@ class InviteRoute:
             return _error(
                 401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
             )
-        if (request.content_length or 0) > MAX_BODY_BYTES:
-            return _error(413, "the body is too large")
-        customer_id = _customer_id(await request.read())
+        try:
+            raw = await read_body(request, MAX_BODY_BYTES)
+        except BodyRefused as refused:
+            logger.info("Invite API request refused: %s", refused.reason)
+            return _error(refused.status, refused.reason)
+        customer_id = _customer_id(raw)
         if isinstance(customer_id, web.Response):
             return customer_id
         conversation = self._conversation

@@ -8,9 +8,17 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channels.whatsapp import WhatsAppChannel
+from bot.channels.whatsapp import CHANNEL, WhatsAppChannel
+from bot.metrics import Metrics
+from bot.web.body import BodyRefused, read_body
 from bot.web.intake import Intake
-from bot.whatsapp.inbound import SIGNATURE_HEADER, parse_delivery, signature_valid
+from bot.whatsapp.inbound import (
+    NOT_A_DELIVERY,
+    SIGNATURE_HEADER,
+    SKIP_REASONS,
+    parse_delivery,
+    signature_valid,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -23,12 +31,21 @@ INTAKE = web.AppKey("whatsapp_intake", Intake)
 
 
 class WhatsAppWebhook:
-    """`GET` answers the handshake; `POST` checks the signature, answers 200, then works."""
+    """`GET` answers the handshake; `POST` checks the signature, answers 200, then works.
+
+    A signed delivery gets 200 even when parts of it, or all of it, cannot be read.
+    """
 
     def __init__(
-        self, channel: WhatsAppChannel, app_secret: str, verify_token: str, intake: Intake
+        self,
+        channel: WhatsAppChannel,
+        app_secret: str,
+        verify_token: str,
+        intake: Intake,
+        metrics: Metrics,
     ) -> None:
         self._channel = channel
+        self._metrics = metrics
         self._app_secret = app_secret
         self._verify_token = verify_token.encode()
         self._intake = intake
@@ -53,32 +70,55 @@ class WhatsAppWebhook:
 
     async def deliver(self, request: web.Request) -> web.Response:
         """Accept one delivery: every message and status in it is handled after the answer."""
-        if (request.content_length or 0) > MAX_BODY_BYTES:
-            raise web.HTTPRequestEntityTooLarge(MAX_BODY_BYTES, request.content_length or 0)
-        # The signature covers the bytes as sent: re-encoded JSON would not match.
-        body = await request.read()
+        # The signature covers the bytes as sent: re-encoded JSON would not match, and a
+        # compressed body is refused (415) before it is read, since Meta never compresses.
+        try:
+            body = await read_body(request, MAX_BODY_BYTES)
+        except BodyRefused as refused:
+            logger.info("WhatsApp webhook request refused: %s", refused.reason)
+            return web.Response(status=refused.status, text=refused.reason)
         if not signature_valid(body, request.headers.get(SIGNATURE_HEADER), self._app_secret):
             logger.info("WhatsApp webhook request refused: missing or wrong signature")
             raise web.HTTPForbidden
         if self._intake.closing:
             raise web.HTTPServiceUnavailable  # Meta retries, reaching another instance
+        # Signed, so it is Meta's: anything but 200 is retried for days and can never succeed,
+        # so what cannot be read is skipped, counted and logged once, without its content.
         delivery = parse_delivery(body)
+        self._skip((NOT_A_DELIVERY,) if delivery is None else delivery.skipped)
         if delivery is None:
-            logger.info("WhatsApp webhook request refused: not a WhatsApp delivery")
-            raise web.HTTPBadRequest(text="not a WhatsApp Business webhook delivery")
+            return web.Response(text="ok")
         for message in delivery.messages:
             await self._intake.accept(self._channel.handle_message(message), "whatsapp-message")
         for status in delivery.statuses:
             await self._intake.accept(self._channel.handle_status(status), "whatsapp-status")
         return web.Response(text="ok")
 
+    def _skip(self, reasons: tuple[str, ...]) -> None:
+        """Count what could not be read, and log it once, by reason only."""
+        for reason in reasons:
+            self._metrics.webhook_item_skipped(CHANNEL, reason)
+        if reasons:
+            counts = ", ".join(
+                f"{reason} {reasons.count(reason)}" for reason in sorted(set(reasons))
+            )
+            logger.warning(
+                "WhatsApp webhook: unreadable parts of a signed delivery skipped: %s", counts
+            )
+
 
 def setup(
-    app: web.Application, channel: WhatsAppChannel, app_secret: str, verify_token: str
+    app: web.Application,
+    channel: WhatsAppChannel,
+    app_secret: str,
+    verify_token: str,
+    metrics: Metrics,
 ) -> None:
     """Add the webhook routes; accepted messages are finished when the app is cleaned up."""
     intake = app[INTAKE] = Intake()
-    route = WhatsAppWebhook(channel, app_secret, verify_token, intake)
+    route = WhatsAppWebhook(channel, app_secret, verify_token, intake, metrics)
+    for reason in SKIP_REASONS:
+        metrics.webhook_skipped.labels(CHANNEL, reason)  # exported as 0 before the first
     app.router.add_get(PATH, route.verify)
     app.router.add_post(PATH, route.deliver)
 
