@@ -61,6 +61,18 @@ def test_a_malformed_setting_stops_start_up_without_showing_secrets(tmp_path: Pa
     assert secret not in result.stderr + result.stdout
 
 
+def test_one_character_secrets_stop_start_up_with_one_line_naming_them(tmp_path: Path) -> None:
+    env = {"BONIFIQ_API_TOKEN": "a", "BONIFIQ_API_KEY": "b"}
+
+    result = run_cli("migrate", cwd=tmp_path, env=env)
+
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "BONIFIQ_API_TOKEN: is too short" in line
+    assert "BONIFIQ_API_KEY: is too short" in line
+    assert list(tmp_path.iterdir()) == []  # nothing was migrated
+
+
 def test_migrate_creates_the_schema_from_any_working_folder(tmp_path: Path) -> None:
     database = tmp_path / "data" / "bot.db"
     database.parent.mkdir()
