@@ -14,7 +14,7 @@ from datetime import timedelta
 from telegram.error import InvalidToken, NetworkError
 
 from bot.bonifiq.errors import BonifiqAuthError, BonifiqError, CustomerNotFoundError
-from bot.bonifiq.models import customer_id_problem
+from bot.bonifiq.models import canonical_customer_id, customer_id_problem
 from bot.bootstrap import (
     Services,
     build_sweeper,
@@ -314,6 +314,7 @@ async def issue_invite(settings: Settings, customer_id: str, *, check: bool) -> 
     """Print an invite link and its expiry; 1 when the customer is unknown or the id invalid."""
     channels = settings.channels()
     settings.require("bonifiq_api_token", "bonifiq_api_key")
+    customer_id = canonical_customer_id(customer_id)
     if problem := customer_id_problem(customer_id):
         print(f"error: {problem}", file=sys.stderr)
         return 1
@@ -363,7 +364,7 @@ async def forget(
     channel, user_id = user
     async with open_store(settings) as store, store.unit_of_work() as uow:
         if customer_id is not None:
-            erasure = await uow.privacy.erase_customer(customer_id)
+            erasure = await uow.privacy.erase_customer(canonical_customer_id(customer_id))
         else:
             assert user_id is not None  # argparse requires one of the two
             erasure = await uow.privacy.erase_user(channel, user_id)
