@@ -15,7 +15,7 @@ from typing import NoReturn
 from telegram.error import InvalidToken, NetworkError
 
 from bot.bonifiq.errors import BonifiqAuthError, BonifiqError, CustomerNotFoundError
-from bot.bonifiq.models import customer_id_problem
+from bot.bonifiq.models import canonical_customer_id, customer_id_problem
 from bot.bootstrap import (
     Services,
     build_sweeper,
@@ -343,6 +343,7 @@ async def issue_invite(settings: Settings, customer_id: str, *, check: bool) -> 
     """Print an invite link and its expiry; 1 when the customer is unknown or the id invalid."""
     channels = settings.channels()
     settings.require("bonifiq_api_token", "bonifiq_api_key")
+    customer_id = canonical_customer_id(customer_id)
     if problem := customer_id_problem(customer_id):
         print(f"error: {problem}", file=sys.stderr)
         return 1
@@ -395,6 +396,9 @@ async def forget(
     """
     channel, user_id = user
     users: list[tuple[str, str]] = []
+    if customer_id is not None and (problem := customer_id_problem(customer_id)):
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     if customer_id is None:
         assert user_id is not None  # argparse requires one of the two
         users = chat_users(channel, user_id)
@@ -404,7 +408,7 @@ async def forget(
     await upgrade_to_head(settings.database_url)
     async with open_store(settings) as store, store.unit_of_work() as uow:
         if customer_id is not None:
-            erasure = await uow.privacy.erase_customer(customer_id)
+            erasure = await uow.privacy.erase_customer(canonical_customer_id(customer_id))
             lines = [erasure.line()] if erasure.found else []
         else:
             erased = [(name, await uow.privacy.erase_user(name, uid)) for name, uid in users]

@@ -27,6 +27,20 @@ _DATABASE_DRIVERS = {
 _DATABASE_EXAMPLE = (
     "sqlite+aiosqlite:///bonifiq-bot.db or postgresql+asyncpg://user:password@host:5432/bot"
 )
+MIN_SECRET_LENGTH = 8
+"""Shorter values are no real secret, and masking them in logs would hit ordinary words."""
+SECRET_SETTINGS = (
+    "telegram_bot_token",
+    "bonifiq_api_token",
+    "bonifiq_api_key",
+    "webhook_secret",
+    "metrics_token",
+    "admin_api_token",
+    "whatsapp_access_token",
+    "whatsapp_app_secret",
+    "whatsapp_verify_token",
+)
+"""Every setting whose value is masked in logs (see `Settings.secrets`)."""
 WHATSAPP_SETTINGS = (
     "whatsapp_access_token",
     "whatsapp_phone_number_id",
@@ -178,11 +192,18 @@ class Settings(BaseSettings):
             return None
         return value
 
+    @field_validator(*SECRET_SETTINGS)
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"is too short: a secret has at least {MIN_SECRET_LENGTH} characters")
+        return value
+
     @field_validator("webhook_secret")
     @classmethod
     def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
-            raise ValueError("must be 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+            raise ValueError("must be 8 to 256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
     @field_validator("webhook_url", mode="before")
@@ -294,17 +315,7 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Return the secret values that must never be shown, for log redaction."""
-        values = (
-            self.telegram_bot_token,
-            self.bonifiq_api_token,
-            self.bonifiq_api_key,
-            self.webhook_secret,
-            self.metrics_token,
-            self.admin_api_token,
-            self.whatsapp_access_token,
-            self.whatsapp_app_secret,
-            self.whatsapp_verify_token,
-        )
+        values: list[SecretStr | None] = [getattr(self, name) for name in SECRET_SETTINGS]
         return [value.get_secret_value() for value in values if value is not None]
 
 
@@ -323,4 +334,10 @@ def load_settings(**overrides: Any) -> Settings:
     return settings
 
 
-__all__ = ["DEFAULT_DATABASE_URL", "ConfigError", "Settings", "load_settings"]
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "MIN_SECRET_LENGTH",
+    "ConfigError",
+    "Settings",
+    "load_settings",
+]

@@ -78,7 +78,7 @@ def test_a_database_url_with_a_bad_port_stops_every_command_with_one_line(
 ) -> None:
     env = {
         "DATABASE_URL": "postgresql://bot:s3cr3t-pw@db.loja:abc/bot",
-        "TELEGRAM_BOT_TOKEN": "1:x",
+        "TELEGRAM_BOT_TOKEN": "1:fake-token",
     }
 
     result = run_cli(command, *COMMANDS[command], cwd=tmp_path, env=env)
@@ -106,6 +106,18 @@ def test_a_database_url_that_is_no_url_or_no_supported_database_stops_with_one_l
     assert line.startswith(f"error: invalid configuration: DATABASE_URL: {problem}")
     assert "s3cr3t-pw" not in line
     assert list(tmp_path.iterdir()) == []
+
+
+def test_one_character_secrets_stop_start_up_with_one_line_naming_them(tmp_path: Path) -> None:
+    env = {"BONIFIQ_API_TOKEN": "a", "BONIFIQ_API_KEY": "b"}
+
+    result = run_cli("migrate", cwd=tmp_path, env=env)
+
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "BONIFIQ_API_TOKEN: is too short" in line
+    assert "BONIFIQ_API_KEY: is too short" in line
+    assert list(tmp_path.iterdir()) == []  # nothing was migrated
 
 
 def test_migrate_creates_the_schema_from_any_working_folder(tmp_path: Path) -> None:
@@ -246,6 +258,15 @@ def test_forget_refuses_a_user_id_that_is_no_chat_user_id_in_one_line(tmp_path: 
         "error: --user must be a Telegram user id (digits, such as 123456789)"
         " or a WhatsApp number in international digits (such as 5511987654321)"
     ]
+    assert result.stdout == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_forget_refuses_a_blank_customer_id_in_one_line(tmp_path: Path) -> None:
+    result = run_cli("forget", "--customer", "   ", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == ["error: customer id is blank"]
     assert result.stdout == ""
     assert list(tmp_path.iterdir()) == []
 

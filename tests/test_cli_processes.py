@@ -230,7 +230,7 @@ async def test_sigint_from_a_terminal_says_ctrl_c_again_exits_at_once(
 
 
 def test_webhook_without_a_secret_stops_with_one_line_naming_it(tmp_path: Path) -> None:
-    env = {"WEBHOOK_URL": PUBLIC_URL, "TELEGRAM_BOT_TOKEN": "1:x"}
+    env = {"WEBHOOK_URL": PUBLIC_URL, "TELEGRAM_BOT_TOKEN": "1:fake-token"}
 
     result = run_cli("webhook", cwd=tmp_path, env=env)
 
@@ -282,9 +282,9 @@ async def test_clock_catches_up_a_missed_sweep_and_does_nothing_else(
 
 async def test_clock_with_reminders_off_stops_with_a_clear_error(tmp_path: Path) -> None:
     settings = load_settings(
-        telegram_bot_token="1:x",
-        bonifiq_api_token="a",
-        bonifiq_api_key="b",
+        telegram_bot_token="1:fake-token",
+        bonifiq_api_token="fake-api-token",
+        bonifiq_api_key="fake-api-key",
         reminder_time="off",
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
     )

@@ -6,7 +6,7 @@ from datetime import time
 
 import pytest
 
-from bot.config import DEFAULT_DATABASE_URL, ConfigError, load_settings
+from bot.config import DEFAULT_DATABASE_URL, ConfigError, Settings, load_settings
 
 SECRET = "987654:very-secret-token-value"
 
@@ -32,6 +32,10 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None
         "PORT",
         "METRICS_TOKEN",
         "LOG_FORMAT",
+        "ADMIN_API_TOKEN",
+        "WHATSAPP_ACCESS_TOKEN",
+        "WHATSAPP_APP_SECRET",
+        "WHATSAPP_VERIFY_TOKEN",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(str(tmp_path))  # no stray .env
@@ -252,3 +256,40 @@ def test_an_http_webhook_url_is_refused_naming_it(monkeypatch: pytest.MonkeyPatc
 
     with pytest.raises(ConfigError, match=r"WEBHOOK_URL: must be the bot's public https://"):
         load_settings()
+
+
+SECRET_VARIABLES = (
+    "TELEGRAM_BOT_TOKEN",
+    "BONIFIQ_API_TOKEN",
+    "BONIFIQ_API_KEY",
+    "WEBHOOK_SECRET",
+    "METRICS_TOKEN",
+    "ADMIN_API_TOKEN",
+    "WHATSAPP_ACCESS_TOKEN",
+    "WHATSAPP_APP_SECRET",
+    "WHATSAPP_VERIFY_TOKEN",
+)
+
+
+@pytest.mark.parametrize("name", SECRET_VARIABLES)
+def test_a_one_character_secret_is_refused_in_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv(name, "a")
+
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+
+    message = str(raised.value)
+    assert f"{name}: is too short" in message
+    assert "\n" not in message
+
+
+def test_every_secret_that_logs_mask_needs_eight_characters(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for number, name in enumerate(SECRET_VARIABLES):
+        monkeypatch.setenv(name, f"secret-{number}")
+
+    # Settings itself: half a WhatsApp configuration is refused by load_settings later.
+    assert sorted(Settings().secrets()) == [f"secret-{n}" for n in range(9)]

@@ -6,20 +6,24 @@ import io
 import json
 import logging
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
+from bot.core.invites import issue
 from bot.db.store import SqlStore
-from bot.logs import log_context, setup_logging
+from bot.logs import Redactor, log_context, setup_logging
 from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload
+from tests.fixtures.graph import MARIA_WA_ID, delivery, text_value
 from tests.fixtures.telegram import CUSTOMER_USER_ID, private_message
 from tests.fixtures.web import WEBHOOK_SECRET, WebBot
+from tests.fixtures.whatsapp import WhatsAppWeb
 from tests.helpers import link
 
 SECRET = "12345:super-secret-token"
 MARIA = "maria@loja.com.br"
+NUMBER, MASKED_NUMBER = "5511988887777", "5511*****7777"
 
 Capture = Callable[..., io.StringIO]
 
@@ -113,6 +117,67 @@ def test_secrets_are_masked_in_both_formats(capture_logs: Capture, log_format: s
     assert WEBHOOK_SECRET not in stream.getvalue()
 
 
+def test_one_character_secrets_corrupt_no_word() -> None:
+    redact = Redactor(["a", "b", "on"])
+
+    text = "Will assume transactional DDL. Application started; aba, bob"
+
+    assert redact(text) == text
+
+
+def test_a_secret_is_masked_where_it_stands_whole() -> None:
+    redact = Redactor(["a", "password", SECRET])
+
+    masked = redact(f"a; key=password (passwords stay) url=https://api/bot{SECRET}/getMe")
+
+    assert masked == "***; key=*** (passwords stay) url=https://api/bot***/getMe"
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_whatsapp_numbers_are_masked_in_both_formats(
+    capture_logs: Capture, log_format: str
+) -> None:
+    stream = capture_logs(log_format)
+
+    logging.getLogger("bot.test").info("User %s linked themselves with an invite", NUMBER)
+
+    assert f"User {MASKED_NUMBER} linked themselves with an invite" in stream.getvalue()
+    assert NUMBER not in stream.getvalue()
+
+
+def test_the_user_id_of_a_whatsapp_context_is_always_masked(capture_logs: Capture) -> None:
+    stream = capture_logs()
+
+    for wa_id in (NUMBER, "3541234567"):  # Iceland: 10 digits with the country code
+        with log_context(channel="whatsapp", user_id=wa_id):
+            logging.getLogger("bot.test").info("Reply to user %s not sent", wa_id)
+
+    long, short = records(stream)
+    assert (long["user_id"], long["message"]) == (
+        MASKED_NUMBER,
+        f"Reply to user {MASKED_NUMBER} not sent",
+    )
+    assert (short["user_id"], short["message"]) == (
+        "********67",
+        "Reply to user ********67 not sent",
+    )
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_telegram_ids_update_ids_and_group_chats_are_not_masked(
+    capture_logs: Capture, log_format: str
+) -> None:
+    stream = capture_logs(log_format)
+    line = "Update 912345678 of user 5000000001 in chat -1001234567890 at 2026-12-05"
+
+    with log_context(update_id=912345678, channel="telegram", user_id=5000000001):
+        logging.getLogger("bot.test").info(line)
+
+    assert line in stream.getvalue()
+    if log_format == "json":
+        assert records(stream)[0]["user_id"] == 5000000001
+
+
 def test_a_traceback_is_kept_masked_inside_the_json_object(capture_logs: Capture) -> None:
     stream = capture_logs()
 
@@ -163,3 +228,37 @@ async def test_a_saldo_at_debug_level_logs_no_balance_cashback_or_e_mail(
     for figure in ("98765", "98.765", "4321", "4.321"):
         assert figure not in output
     assert MARIA not in output
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+async def test_a_whatsapp_user_is_logged_masked_and_no_metric_names_them(
+    capture_logs: Capture,
+    wa_web: WhatsAppWeb,
+    points_api: FakePointsApi,
+    store: SqlStore,
+    log_format: str,
+) -> None:
+    points_api.set_customer(MARIA, customer_payload())
+    invite = await issue(
+        store,
+        MARIA,
+        channel="cli",
+        via="cli",
+        issued_by=None,
+        now=datetime.now(UTC),
+        ttl=timedelta(days=7),
+    )
+    stream = capture_logs(log_format)
+
+    await wa_web.deliver(delivery(text_value(invite.code), text_value("saldo")))
+
+    output = stream.getvalue()
+    masked = "5511*****4321"
+    assert f"User {masked} linked themselves with an invite" in output
+    assert MARIA_WA_ID not in output
+    if log_format == "json":
+        users = {record["user_id"] for record in records(stream) if "user_id" in record}
+        assert users == {masked}
+    metrics = await (await wa_web.client.get("/metrics")).text()
+    assert "bot_updates_total" in metrics
+    assert MARIA_WA_ID not in metrics

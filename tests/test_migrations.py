@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -228,6 +228,136 @@ async def test_undoing_text_ids_gives_telegram_users_their_numbers_back(
 
     statement = sa.select(_CHAT_USERS_001.c.user_id, _CHAT_USERS_001.c.chat_id)
     assert await _fetch(empty_database_url, statement) == [(5_000_000_001, 5_000_000_001)]
+
+
+async def _insert_at_005(url: str, rows: dict[str, list[dict[str, object]]]) -> None:
+    """Write rows into the tables as revision 005 has them, the way an older bot did."""
+    await _alembic("upgrade", url, "005")
+    engine = _plain_engine(url)
+    try:
+        async with engine.begin() as connection:
+            for name, values in rows.items():
+                table = sa.table(name, *(sa.column(column) for column in values[0]))
+                await connection.execute(sa.insert(table), values)
+    finally:
+        await engine.dispose()
+
+
+def _user(row_id: int) -> dict[str, object]:
+    user_id = str(5_000_000_000 + row_id)
+    return {
+        "id": row_id,
+        "channel": "telegram",
+        "user_id": user_id,
+        "chat_id": user_id,
+        "first_seen_at": _LINKED_AT,
+        "last_seen_at": _LINKED_AT,
+    }
+
+
+def _link(row_id: int, user: int, customer_id: str, *, ended: bool) -> dict[str, object]:
+    return {
+        "id": row_id,
+        "chat_user_id": user,
+        "customer_id": customer_id,
+        "linked_at": _LINKED_AT,
+        "unlinked_at": _LINKED_AT + timedelta(days=1) if ended else None,
+    }
+
+
+async def test_customer_ids_become_canonical_in_every_table_and_every_row_is_kept(
+    empty_database_url: str,
+) -> None:
+    at = {"at": _LINKED_AT, "channel": "telegram", "admin_user_id": "1", "action": "link"}
+    await _insert_at_005(
+        empty_database_url,
+        {
+            "chat_users": [_user(1), _user(2)],
+            "links": [
+                _link(1, 1, "Maria@Loja.com.br", ended=True),
+                _link(2, 1, " MARIA@LOJA.COM.BR ", ended=False),
+                _link(3, 2, "123.456.789-09", ended=False),
+            ],
+            "invites": [
+                {
+                    "id": 1,
+                    "code_hash": "0" * 64,
+                    "customer_id": "JOAO@EXEMPLO.COM.BR",
+                    "issued_via": "api",
+                    "issued_at": _LINKED_AT,
+                    "expires_at": _LINKED_AT + timedelta(days=7),
+                }
+            ],
+            "admin_audit": [
+                at | {"id": 1, "customer_id": "Maria@Loja.com.br"},
+                at | {"id": 2, "customer_id": "12.345.678/0001-95"},
+                at | {"id": 3, "customer_id": None},
+                at | {"id": 4, "customer_id": "LOJA-42"},
+            ],
+        },
+    )
+
+    await _alembic("upgrade", empty_database_url, "006")
+
+    def customer_ids(name: str) -> sa.Select[tuple[object, ...]]:
+        table = sa.table(name, sa.column("id"), sa.column("customer_id"))
+        return sa.select(table.c.id, table.c.customer_id).order_by(table.c.id)
+
+    assert await _fetch(empty_database_url, customer_ids("links")) == [
+        (1, "maria@loja.com.br"),
+        (2, "maria@loja.com.br"),
+        (3, "12345678909"),
+    ]
+    assert await _fetch(empty_database_url, customer_ids("invites")) == [
+        (1, "joao@exemplo.com.br")
+    ]
+    assert await _fetch(empty_database_url, customer_ids("admin_audit")) == [
+        (1, "maria@loja.com.br"),
+        (2, "12345678000195"),
+        (3, None),
+        (4, "LOJA-42"),  # a store's own id keeps its case
+    ]
+
+
+async def test_a_reminder_recorded_under_two_spellings_is_kept_once_as_first_sent(
+    empty_database_url: str,
+) -> None:
+    def sent(row_id: int, customer_id: str, days: int, hour: int) -> dict[str, object]:
+        return {
+            "id": row_id,
+            "chat_user_id": 1,
+            "customer_id": customer_id,
+            "expires_on": date(2026, 12, 15),
+            "threshold_days": days,
+            "sent_at": _LINKED_AT.replace(hour=hour),
+        }
+
+    await _insert_at_005(
+        empty_database_url,
+        {
+            "chat_users": [_user(1)],
+            "links": [_link(1, 1, "maria@loja.com.br", ended=False)],
+            "reminder_ledger": [
+                sent(1, "maria@loja.com.br", 30, 10),
+                sent(2, "Maria@Loja.com.br", 30, 9),
+                sent(3, "MARIA@LOJA.COM.BR", 7, 11),
+            ],
+        },
+    )
+
+    await _alembic("upgrade", empty_database_url, "006")
+
+    ledger = sa.table(
+        "reminder_ledger",
+        sa.column("id"),
+        sa.column("customer_id"),
+        sa.column("threshold_days"),
+    )
+    statement = sa.select(ledger.c.id, ledger.c.customer_id, ledger.c.threshold_days)
+    assert await _fetch(empty_database_url, statement.order_by(ledger.c.id)) == [
+        (2, "maria@loja.com.br", 30),
+        (3, "maria@loja.com.br", 7),
+    ]
 
 
 async def test_current_revision_is_none_before_migrating(empty_database_url: str) -> None:

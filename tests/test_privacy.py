@@ -35,13 +35,16 @@ ERASED_ONE_USER = "deleted: chat_users 1, links 1; anonymised: nothing"
 
 
 async def a_customer_with_history(store: SqlStore, user_id: int = CUSTOMER_USER_ID) -> None:
-    """Maria talked to the bot, was linked by an admin, got reminders and used an invite."""
+    """Maria talked to the bot, was linked by an admin, got reminders and used an invite.
+
+    Her customer ids were typed in several cases along the way, as staff and systems do.
+    """
     async with store.unit_of_work() as uow:
         await uow.users.seen(
             UserProfile("telegram", str(user_id), "Maria", "Silva", "maria"), str(user_id), NOW
         )
         await uow.links.link(
-            "telegram", str(user_id), "antigo@loja.com.br", str(ADMIN_USER_ID), NOW
+            "telegram", str(user_id), "Antigo@Loja.com.br", str(ADMIN_USER_ID), NOW
         )
         await uow.audit.record(
             AuditEntry(
@@ -49,25 +52,42 @@ async def a_customer_with_history(store: SqlStore, user_id: int = CUSTOMER_USER_
                 str(ADMIN_USER_ID),
                 "link",
                 str(user_id),
-                "antigo@loja.com.br",
+                "ANTIGO@LOJA.COM.BR",
                 None,
                 NOW,
             )
         )
         await uow.commit()
     await invites.issue(
-        store, MARIA, channel="cli", via="cli", issued_by=None, now=NOW, ttl=timedelta(days=7)
+        store,
+        " Maria@Loja.com.br",
+        channel="cli",
+        via="cli",
+        issued_by=None,
+        now=NOW,
+        ttl=timedelta(days=7),
     )
     await link(store, MARIA, user_id)
     async with store.unit_of_work() as uow:
         await uow.audit.record(
-            AuditEntry("telegram", str(ADMIN_USER_ID), "whois", str(user_id), MARIA, "detail", NOW)
+            AuditEntry(
+                "telegram",
+                str(ADMIN_USER_ID),
+                "whois",
+                str(user_id),
+                "MARIA@LOJA.COM.BR",
+                "detail",
+                NOW,
+            )
         )
         chat = await uow.users.get("telegram", str(user_id))
         assert chat is not None
         [target] = (await uow.reminders.targets("telegram", None, 10)).targets
         await uow.reminders.record(
-            target.chats[0].chat_user_id, MARIA, [LedgerKey(date(2026, 12, 15), 30)], NOW
+            target.chats[0].chat_user_id,
+            "MARIA@loja.com.br",
+            [LedgerKey(date(2026, 12, 15), 30)],
+            NOW,
         )
         await uow.invites.record_bad_attempt("telegram", str(user_id), NOW)
         await uow.commit()
@@ -79,16 +99,17 @@ async def rows_naming(
     """Every row of every table (from the metadata) holding the user id or a customer id.
 
     User ids are text on every channel; a number is also looked for in integer columns.
+    Text is compared trimmed and in any case: ` MARIA@LOJA.COM.BR` names Maria too.
     """
     found = []
-    texts = [*customer_ids, str(user_id)]
+    texts = [text.lower() for text in (*customer_ids, str(user_id))]
     async with engine.connect() as connection:
         for table in metadata.sorted_tables:
             for column in table.columns:
                 if isinstance(column.type, BigInteger | Integer) and isinstance(user_id, int):
                     condition = column == user_id
                 elif isinstance(column.type, String):
-                    condition = column.in_(texts)
+                    condition = func.lower(func.trim(column)).in_(texts)
                 else:
                     continue
                 count = await connection.scalar(
@@ -254,13 +275,18 @@ async def test_apagar_user_id_is_refused_to_non_admins(
     assert await rows_naming(engine, 2002, [MARIA])
 
 
+@pytest.mark.parametrize("typed", [MARIA, " Maria@LOJA.com.BR "])
 async def test_forget_by_customer_from_the_command_line_prints_what_it_deleted(
-    database_url: str, store: SqlStore, engine: AsyncEngine, capsys: pytest.CaptureFixture[str]
+    database_url: str,
+    store: SqlStore,
+    engine: AsyncEngine,
+    capsys: pytest.CaptureFixture[str],
+    typed: str,
 ) -> None:
     await a_customer_with_history(store)
     settings = load_settings(database_url=database_url)
 
-    code = await forget(settings, customer_id=MARIA, user=("telegram", None))
+    code = await forget(settings, customer_id=typed, user=("telegram", None))
 
     out = capsys.readouterr().out
     assert code == 0

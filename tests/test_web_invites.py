@@ -10,13 +10,16 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.config import Settings
+from bot.cli import forget
+from bot.config import Settings, load_settings
 from bot.db.store import SqlStore
 from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload
 from tests.fixtures.database import table_snapshot
 from tests.fixtures.telegram import BOT_USERNAME, CUSTOMER_USER_ID, FakeBotApi, private_message
 from tests.fixtures.web import WebBot, bot_settings, open_web_bot
 from tests.helpers import errors_logged
+from tests.test_customer_ids import stored_customer_ids
+from tests.test_privacy import rows_naming
 
 ADMIN_API_TOKEN = "store-backend-token-0123456789"
 MARIA = "maria@loja.com.br"
@@ -71,6 +74,25 @@ async def test_the_expiry_is_given_in_whole_seconds_with_the_bot_zones_offset(
 
     body = await response.json()
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d-03:00", body["expires_at"])
+async def test_an_e_mail_in_capitals_is_stored_canonical_and_forget_erases_its_rows(
+    api_bot: WebBot,
+    points_api: FakePointsApi,
+    database_url: str,
+    engine: AsyncEngine,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    points_api.set_customer("joao@exemplo.com.br", customer_payload())
+
+    response = await post_invite(api_bot, {"customer_id": "JOAO@EXEMPLO.COM.BR"})
+
+    assert response.status == 201
+    assert (await response.json())["checked"] is True
+    assert await stored_customer_ids(engine, "invites") == ["joao@exemplo.com.br"]
+    settings = load_settings(database_url=database_url)
+    code = await forget(settings, customer_id="joao@exemplo.com.br", user=("telegram", None))
+    assert code == 0
+    assert capsys.readouterr().out.strip() == ("deleted: invites 1; anonymised: admin_audit 1")
+    assert await rows_naming(engine, CUSTOMER_USER_ID, ["joao@exemplo.com.br"]) == []
 
 
 async def test_the_code_from_the_api_links_the_customer_who_opens_it(

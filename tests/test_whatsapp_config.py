@@ -48,7 +48,7 @@ def test_with_every_whatsapp_setting_the_channel_is_on_even_without_telegram(
 
 
 def test_both_channels_can_be_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    _set(monkeypatch, WHATSAPP | {"TELEGRAM_BOT_TOKEN": "1:x"})
+    _set(monkeypatch, WHATSAPP | {"TELEGRAM_BOT_TOKEN": "1:fake-token"})
 
     assert load_settings().channels() == ("telegram", "whatsapp")
 

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 
 from bot.bonifiq.errors import CustomerNotFoundError
-from bot.bonifiq.models import MAX_CUSTOMER_ID_LENGTH
+from bot.bonifiq.models import MAX_CUSTOMER_ID_LENGTH, canonical_customer_id
 from bot.core import arguments, views
 from bot.core import format as fmt
 from bot.core.commands import Command
@@ -70,7 +70,7 @@ def _link_request(ctx: Context, args: str) -> tuple[str, str] | Reply:
     target = arguments.parse_user_id(raw_user)
     if target is None:
         return bad_user_id(ctx, raw_user)
-    customer_id = raw_customer.strip()
+    customer_id = canonical_customer_id(raw_customer)
     if not arguments.valid_customer_id(customer_id):
         return ctx.reply("admin.bad_customer_id", max=MAX_CUSTOMER_ID_LENGTH)
     return target, customer_id

@@ -10,7 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.bonifiq.errors import BonifiqResponseError, CustomerNotFoundError
-from bot.bonifiq.models import MAX_CUSTOMER_ID_LENGTH, customer_id_problem
+from bot.bonifiq.models import (
+    MAX_CUSTOMER_ID_LENGTH,
+    canonical_customer_id,
+    customer_id_problem,
+)
 from bot.core import format as fmt
 from bot.core import views
 from bot.core.commands import Command
@@ -65,11 +69,12 @@ async def issue(
     now: datetime,
     ttl: timedelta,
 ) -> IssuedInvite:
-    """Create an invite for `customer_id` and write it to the audit log.
+    """Create an invite for `customer_id` (in its canonical form) and write it to the audit log.
 
     Raises:
         ValueError: the customer id cannot be one (see `customer_id_problem`).
     """
+    customer_id = canonical_customer_id(customer_id)
     if problem := customer_id_problem(customer_id):
         raise ValueError(problem)
     code = secrets.token_urlsafe(CODE_BYTES)
@@ -91,7 +96,7 @@ async def invite(ctx: Context, incoming: Incoming, command: Command, now: dateti
     """Issue an invite link for a customer, checked with the points API like `/vincular`."""
     if refusal := ctx.admin_guard(incoming, command):
         return refusal
-    customer_id = command.args.strip()
+    customer_id = canonical_customer_id(command.args)
     if not customer_id:
         return [ctx.reply("invite.usage")]
     if customer_id_problem(customer_id):

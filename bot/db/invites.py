@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.bonifiq.models import canonical_customer_id
 from bot.core.models import Invite, NewInvite
 from bot.db.rows import as_utc, find_user, require_aware, require_fits
 from bot.db.tables import (
@@ -25,16 +26,17 @@ class SqlInviteRepository:
         self._session = session
 
     async def add(self, invite: NewInvite) -> None:
-        """Store a new invite."""
+        """Store a new invite, its customer id in canonical form."""
         require_aware(invite.issued_at)
         require_aware(invite.expires_at)
         require_fits("code hash", invite.code_hash, CODE_HASH_LENGTH)
-        require_fits("customer id", invite.customer_id, CUSTOMER_ID_LENGTH)
+        customer_id = canonical_customer_id(invite.customer_id)
+        require_fits("customer id", customer_id, CUSTOMER_ID_LENGTH)
         require_fits("issued via", invite.issued_via, ORIGIN_LENGTH)
         self._session.add(
             InviteRow(
                 code_hash=invite.code_hash,
-                customer_id=invite.customer_id,
+                customer_id=customer_id,
                 issued_via=invite.issued_via,
                 issued_by=invite.issued_by,
                 issued_at=invite.issued_at,

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.bonifiq.models import canonical_customer_id
 from bot.core.models import Erasure, StoredData
 from bot.db.rows import as_utc, chat_user, find_user, require_aware, to_link
 from bot.db.tables import (
@@ -99,8 +100,10 @@ class SqlPrivacyRepository:
         """Erase every chat user linked to the customer now, and every row naming the customer.
 
         A chat user whose link to the customer ended and who is linked to someone else now
-        keeps that other link: only the rows naming this customer go.
+        keeps that other link: only the rows naming this customer go. Every way of writing
+        the id finds it: rows keep ids in canonical form (`canonical_customer_id`).
         """
+        customer_id = canonical_customer_id(customer_id)
         deleted = dict.fromkeys(_TABLES, 0)
         anonymised = {"admin_audit": 0}
         holders = (

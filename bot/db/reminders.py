@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, and_, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.bonifiq.models import canonical_customer_id
 from bot.core.models import (
     LedgerKey,
     ReminderChat,
@@ -119,6 +120,7 @@ class SqlReminderRepository:
 
     async def sent(self, chat_user_id: int, customer_id: str) -> set[LedgerKey]:
         """Return the reminders already sent to this chat about this customer."""
+        customer_id = canonical_customer_id(customer_id)
         statement = select(ReminderLedgerRow.expires_on, ReminderLedgerRow.threshold_days).where(
             ReminderLedgerRow.chat_user_id == chat_user_id,
             ReminderLedgerRow.customer_id == customer_id,
@@ -135,6 +137,7 @@ class SqlReminderRepository:
         insert gets a savepoint instead of reading the ledger a second time.
         """
         require_aware(now)
+        customer_id = canonical_customer_id(customer_id)
         require_fits("customer id", customer_id, CUSTOMER_ID_LENGTH)
         for key in sorted(set(keys), key=lambda item: (item.expires_on, item.threshold_days)):
             row = ReminderLedgerRow(

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.bonifiq.models import canonical_customer_id
 from bot.core.models import (
     AuditEntry,
     ChatUser,
@@ -121,10 +122,12 @@ class SqlLinkRepository:
         Returns the link that was active before: the replaced one, which is ended
         (unlinked_at=now, unlinked_by=linked_by) and kept as history. If the user is
         already linked to this very customer id nothing is written and that existing
-        link is returned, so `previous.customer_id == customer_id` means "no change".
+        link is returned, so `previous.customer_id == customer_id` means "no change". The id
+        is stored in its canonical form (`canonical_customer_id`), as every customer id is.
         """
         require_aware(now)
         require_fits("channel", channel, CHANNEL_LENGTH)
+        customer_id = canonical_customer_id(customer_id)
         require_fits("customer id", customer_id, CUSTOMER_ID_LENGTH)
         user = await find_user(self._session, channel, user_id, for_update=True)
         if user is None:
@@ -191,8 +194,10 @@ class SqlAuditRepository:
         require_aware(entry.at)
         require_fits("channel", entry.channel, CHANNEL_LENGTH)
         require_fits("action", entry.action, ACTION_LENGTH)
-        if entry.customer_id is not None:
-            require_fits("customer id", entry.customer_id, CUSTOMER_ID_LENGTH)
+        customer_id = entry.customer_id
+        if customer_id is not None:
+            customer_id = canonical_customer_id(customer_id)
+            require_fits("customer id", customer_id, CUSTOMER_ID_LENGTH)
         self._session.add(
             AdminAuditRow(
                 at=entry.at,
@@ -200,7 +205,7 @@ class SqlAuditRepository:
                 admin_user_id=entry.admin_user_id,
                 action=entry.action,
                 target_user_id=entry.target_user_id,
-                customer_id=entry.customer_id,
+                customer_id=customer_id,
                 detail=clip(entry.detail, DETAIL_LENGTH),
             )
         )

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.bonifiq.errors import CustomerNotFoundError
-from bot.bonifiq.models import customer_id_problem
+from bot.bonifiq.models import canonical_customer_id, customer_id_problem
 from bot.core import invites
 from bot.core.conversation import Conversation
 from bot.web.body import BodyRefused, read_body
@@ -97,7 +97,7 @@ def _customer_id(body: bytes) -> str | web.Response:
     value = data["customer_id"]
     if not isinstance(value, str):
         return _error(400, "customer_id must be a string", field="customer_id")
-    customer_id = value.strip()
+    customer_id = canonical_customer_id(value)
     if problem := customer_id_problem(customer_id):
         return _error(400, problem, field="customer_id")
     return customer_id
