@@ -74,6 +74,8 @@ async def test_the_expiry_is_given_in_whole_seconds_with_the_bot_zones_offset(
 
     body = await response.json()
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d-03:00", body["expires_at"])
+
+
 async def test_an_e_mail_in_capitals_is_stored_canonical_and_forget_erases_its_rows(
     api_bot: WebBot,
     points_api: FakePointsApi,
