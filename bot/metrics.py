@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, get_args
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -11,6 +12,11 @@ REPLY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0)
 REQUEST_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # A sweep is paced by Telegram's ~30 messages per second: minutes for thousands of customers.
 SWEEP_BUCKETS = (1.0, 10.0, 30.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0)
+
+SkipReason = Literal["ids", "user", "chat", "text", "entities", "button"]
+"""Why an update was not handled: a field the handlers rely on is of the wrong kind (an id,
+the sender's names, the chat's type, the text, an entity, a button's data)."""
+SKIP_REASONS: tuple[SkipReason, ...] = get_args(SkipReason)
 
 
 class Metrics:
@@ -22,6 +28,13 @@ class Metrics:
             "bot_updates_total",
             "Updates handled, by channel, command and outcome (ok or error).",
             ["channel", "command", "outcome"],
+            registry=self.registry,
+        )
+        self.updates_skipped = Counter(
+            "bot_updates_skipped_total",
+            "Updates not handled, by channel and reason: a malformed field (ids, user, chat,"
+            " text, entities, button).",
+            ["channel", "reason"],
             registry=self.registry,
         )
         self.reply_seconds = Histogram(
@@ -80,6 +93,10 @@ class Metrics:
         """Count one update and how long answering it took."""
         self.updates.labels(channel, command, outcome).inc()
         self.reply_seconds.labels(channel).observe(seconds)
+
+    def update_skipped(self, channel: str, reason: SkipReason) -> None:
+        """Count one update that was not handled, and why."""
+        self.updates_skipped.labels(channel, reason).inc()
 
     def bonifiq_request(self, outcome: str, seconds: float) -> None:
         """Count one request to the points API."""

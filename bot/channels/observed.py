@@ -11,9 +11,10 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
+from bot.channels.wellformed import WHY, defect, valid_update_id
 from bot.core import commands
 from bot.logs import log_context
-from bot.metrics import Metrics
+from bot.metrics import SKIP_REASONS, Metrics, SkipReason
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,11 @@ class _Outcome:
 
 
 class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
-    """python-telegram-bot's application, recording metrics and log context per update."""
+    """python-telegram-bot's application, recording metrics and log context per update.
+
+    Every update passes here, from the webhook and from long polling alike: one the handlers
+    could not rely on (see `bot.channels.wellformed`) is skipped and counted instead.
+    """
 
     def __init__(self, *, metrics: Metrics, channel: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -35,11 +40,17 @@ class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
         self._outcomes: dict[int, _Outcome] = {}
         self._handling: set[asyncio.Task[None]] = set()
         self._abandoned = False
+        for reason in SKIP_REASONS:
+            metrics.updates_skipped.labels(channel, reason)  # exported as 0 until one happens
 
     async def process_update(self, update: object) -> None:
         """Handle the update as usual, inside its log context, and count it."""
         if not isinstance(update, Update):
             await super().process_update(update)
+            return
+        reason = defect(update)
+        if reason is not None:
+            self._skip(update, reason)
             return
         if self._abandoned:
             logger.warning("Update %s not handled: the process is stopping", update.update_id)
@@ -60,6 +71,14 @@ class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
             del self._outcomes[update.update_id]
             seconds = time.perf_counter() - started
             self.metrics.update_handled(self.channel, command, outcome.result, seconds)
+
+    def _skip(self, update: Update, reason: SkipReason) -> None:
+        self.metrics.update_skipped(self.channel, reason)
+        update_id = valid_update_id(update)
+        # Nothing from the update but its id: the odd field may hold anything.
+        logger.warning(
+            "Update %s skipped: %s", update_id if update_id is not None else "?", WHY[reason]
+        )
 
     async def _handle(self, update: Update, outcome: _Outcome) -> None:
         # In a task of its own, so shutdown can cancel it without cancelling the caller

@@ -17,6 +17,7 @@ from bot.core.reminders import SweepAbortedError
 from bot.failures import describe
 from bot.logs import log_context
 from bot.metrics import Metrics
+from bot.text import showable
 from bot.whatsapp import render
 from bot.whatsapp.client import (
     GraphAuthError,
@@ -136,7 +137,7 @@ class WhatsAppChannel:
             logger.info("WhatsApp message delivered again; already handled")
             return
         incoming = Incoming(
-            user=UserProfile(CHANNEL, message.wa_id, first_name=message.name),
+            user=UserProfile(CHANNEL, message.wa_id, first_name=showable(message.name)),
             chat_id=message.wa_id,
             private=True,
             text=message.text,
