@@ -13,9 +13,10 @@ REQUEST_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # A sweep is paced by Telegram's ~30 messages per second: minutes for thousands of customers.
 SWEEP_BUCKETS = (1.0, 10.0, 30.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0)
 
-SkipReason = Literal["ids", "user", "chat", "text", "entities", "button"]
+SkipReason = Literal["ids", "user", "chat", "text", "entities", "button", "duplicate"]
 """Why an update was not handled: a field the handlers rely on is of the wrong kind (an id,
-the sender's names, the chat's type, the text, an entity, a button's data)."""
+the sender's names, the chat's type, the text, an entity, a button's data), or the same
+update is already being handled."""
 SKIP_REASONS: tuple[SkipReason, ...] = get_args(SkipReason)
 
 
@@ -33,7 +34,7 @@ class Metrics:
         self.updates_skipped = Counter(
             "bot_updates_skipped_total",
             "Updates not handled, by channel and reason: a malformed field (ids, user, chat,"
-            " text, entities, button).",
+            " text, entities, button) or a copy of an update being handled (duplicate).",
             ["channel", "reason"],
             registry=self.registry,
         )

@@ -30,7 +30,8 @@ class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
     """python-telegram-bot's application, recording metrics and log context per update.
 
     Every update passes here, from the webhook and from long polling alike: one the handlers
-    could not rely on (see `bot.channels.wellformed`) is skipped and counted instead.
+    could not rely on (see `bot.channels.wellformed`) is skipped and counted instead, and so
+    is a copy of an update still being handled.
     """
 
     def __init__(self, *, metrics: Metrics, channel: str, **kwargs: Any) -> None:
@@ -49,6 +50,8 @@ class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
             await super().process_update(update)
             return
         reason = defect(update)
+        if reason is None and update.update_id in self._outcomes:
+            reason = "duplicate"
         if reason is not None:
             self._skip(update, reason)
             return
@@ -75,10 +78,13 @@ class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
     def _skip(self, update: Update, reason: SkipReason) -> None:
         self.metrics.update_skipped(self.channel, reason)
         update_id = valid_update_id(update)
-        # Nothing from the update but its id: the odd field may hold anything.
-        logger.warning(
-            "Update %s skipped: %s", update_id if update_id is not None else "?", WHY[reason]
-        )
+        if reason == "duplicate":  # Telegram sent it again before the first copy was answered
+            logger.info("Update %s skipped: %s", update_id, WHY[reason])
+        else:
+            # Nothing from the update but its id: the odd field may hold anything.
+            logger.warning(
+                "Update %s skipped: %s", update_id if update_id is not None else "?", WHY[reason]
+            )
 
     async def _handle(self, update: Update, outcome: _Outcome) -> None:
         # In a task of its own, so shutdown can cancel it without cancelling the caller

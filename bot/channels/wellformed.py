@@ -21,6 +21,7 @@ WHY: dict[SkipReason, str] = {
     "text": "the message text is not text",
     "entities": "a message entity's offset, length or type is not of the documented types",
     "button": "the button's data is not text",
+    "duplicate": "the same update is already being handled",
 }
 """Each reason in words, for the log line (which never quotes the update itself)."""
 
