@@ -1,5 +1,6 @@
 """Telegram updates the handlers cannot rely on: skipped and counted where they enter, or
-cleaned (names with characters no database stores) and answered as usual."""
+cleaned (names with characters no database stores) and answered as usual; and a failure's
+log line names the sender only by an id that is one."""
 
 from __future__ import annotations
 
@@ -7,21 +8,27 @@ import copy
 import functools
 import io
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.bonifiq.client import BonifiqClient
 from bot.channels.observed import ObservedApplication
 from bot.channels.telegram import BotApplication
 from bot.cli import run_polling
 from bot.config import load_settings
+from bot.core.conversation import Conversation
+from bot.core.messages import Incoming
+from bot.core.models import UserProfile
+from bot.db.engine import create_engine, create_session_factory
 from bot.db.store import SqlStore
 from bot.logs import setup_logging
 from bot.metrics import SKIP_REASONS
-from tests.fixtures.bonifiq import FakePointsApi
+from tests.fixtures.app import NOW
+from tests.fixtures.bonifiq import TEST_TIMEZONE, FakePointsApi
 from tests.fixtures.database import table_snapshot
 from tests.fixtures.telegram import (
     CUSTOMER_USER_ID,
@@ -246,3 +253,56 @@ async def test_skipped_updates_are_exported_as_zero_before_any_is_skipped(
 
     for reason in SKIP_REASONS:
         assert f'bot_updates_skipped_total{{channel="telegram",reason="{reason}"}} 0.0' in text
+
+
+@pytest.fixture
+async def conversation_without_tables(
+    empty_database_url: str, points_client: BonifiqClient
+) -> AsyncIterator[Conversation]:
+    """A conversation whose database has no tables: every message fails to be answered."""
+    engine = create_engine(empty_database_url)
+    try:
+        yield Conversation(
+            store=SqlStore(create_session_factory(engine)),
+            points=points_client,
+            timezone=TEST_TIMEZONE,
+        )
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "user_id",
+    ["abc 5511988887777 <b>", "1001\n2002", "-1001", "\uff11\uff10\uff10\uff11", "1" * 33, ""],
+)
+async def test_a_failure_to_answer_does_not_quote_an_id_that_is_not_one(
+    conversation_without_tables: Conversation, caplog: pytest.LogCaptureFixture, user_id: str
+) -> None:
+    incoming = Incoming(UserProfile("telegram", user_id, "Maria"), user_id, True, "/ajuda")
+
+    with caplog.at_level(logging.ERROR):
+        await conversation_without_tables.handle(incoming, NOW)
+
+    [record] = caplog.records
+    line = record.getMessage()
+    assert line.startswith("Failed to answer telegram user (invalid id): ")
+    if user_id:
+        assert user_id not in line
+
+
+@pytest.mark.parametrize(
+    ("channel", "user_id"), [("telegram", "1001"), ("whatsapp", "5511988887777")]
+)
+async def test_a_failure_to_answer_names_a_valid_id(
+    conversation_without_tables: Conversation,
+    caplog: pytest.LogCaptureFixture,
+    channel: str,
+    user_id: str,
+) -> None:
+    incoming = Incoming(UserProfile(channel, user_id, "Maria"), user_id, True, "/ajuda")
+
+    with caplog.at_level(logging.ERROR):
+        await conversation_without_tables.handle(incoming, NOW)
+
+    [record] = caplog.records
+    assert record.getMessage().startswith(f"Failed to answer {channel} user {user_id}: ")
