@@ -11,6 +11,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
+from bot.channels.turns import Turns
 from bot.channels.wellformed import WHY, defect, valid_update_id
 from bot.core import commands
 from bot.logs import log_context
@@ -31,7 +32,7 @@ class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
 
     Every update passes here, from the webhook and from long polling alike: one the handlers
     could not rely on (see `bot.channels.wellformed`) is skipped and counted instead, and so
-    is a copy of an update still being handled.
+    is a copy of an update still being handled. Each user's updates are handled in turns.
     """
 
     def __init__(self, *, metrics: Metrics, channel: str, **kwargs: Any) -> None:
@@ -40,6 +41,7 @@ class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
         self.channel = channel
         self._outcomes: dict[int, _Outcome] = {}
         self._handling: set[asyncio.Task[None]] = set()
+        self._turns = Turns()
         self._abandoned = False
         for reason in SKIP_REASONS:
             metrics.updates_skipped.labels(channel, reason)  # exported as 0 until one happens
@@ -89,7 +91,7 @@ class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
     async def _handle(self, update: Update, outcome: _Outcome) -> None:
         # In a task of its own, so shutdown can cancel it without cancelling the caller
         # (python-telegram-bot's update fetcher, which must go on to its stop signal).
-        task = asyncio.create_task(super().process_update(update))
+        task = asyncio.create_task(self._in_turn(update))
         self._handling.add(task)
         task.add_done_callback(self._handling.discard)
         try:
@@ -102,6 +104,15 @@ class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
             logger.warning(
                 "Update %s cancelled: still running when the process stopped", update.update_id
             )
+
+    async def _in_turn(self, update: Update) -> None:
+        """Let python-telegram-bot handle the update once the sender's earlier ones are done."""
+        user = update.effective_user
+        if user is None:
+            await super().process_update(update)
+            return
+        async with self._turns.turn(str(user.id)):
+            await super().process_update(update)
 
     async def process_error(self, update: object | None, error: Exception, *args: Any) -> bool:
         """Mark the update as failed, then let the error handlers log it."""
