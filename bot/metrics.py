@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, get_args
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -11,6 +12,12 @@ REPLY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0)
 REQUEST_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # A sweep is paced by Telegram's ~30 messages per second: minutes for thousands of customers.
 SWEEP_BUCKETS = (1.0, 10.0, 30.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0)
+
+SkipReason = Literal["ids", "user", "chat", "text", "entities", "button", "duplicate"]
+"""Why an update was not handled: a field the handlers rely on is of the wrong kind (an id,
+the sender's names, the chat's type, the text, an entity, a button's data), or the same
+update is already being handled."""
+SKIP_REASONS: tuple[SkipReason, ...] = get_args(SkipReason)
 
 
 class Metrics:
@@ -22,6 +29,15 @@ class Metrics:
             "bot_updates_total",
             "Updates handled, by channel, command and outcome (ok or error).",
             ["channel", "command", "outcome"],
+            registry=self.registry,
+        )
+        self.updates_skipped = Counter(
+            "bot_updates_skipped_total",
+            "Updates not handled, by channel and reason: an authentic webhook request or part of"
+            " one that could not be read (undecodable, not_a_delivery, malformed_*: answered 200"
+            " so the platform does not retry it), a malformed field (ids, user, chat, text,"
+            " entities, button) or a copy of an update being handled (duplicate).",
+            ["channel", "reason"],
             registry=self.registry,
         )
         self.reply_seconds = Histogram(
@@ -73,13 +89,6 @@ class Metrics:
             ["where", "code"],
             registry=self.registry,
         )
-        self.webhook_skipped = Counter(
-            "bot_webhook_items_skipped_total",
-            "Parts of authentic webhook requests that could not be read: skipped, and answered"
-            " 200 so the platform does not retry them, by channel and reason.",
-            ["channel", "reason"],
-            registry=self.registry,
-        )
         for outcome in ("sent", "failed", "blocked"):
             self.reminders.labels(outcome)  # exported as 0 before the first sweep
 
@@ -87,6 +96,10 @@ class Metrics:
         """Count one update and how long answering it took."""
         self.updates.labels(channel, command, outcome).inc()
         self.reply_seconds.labels(channel).observe(seconds)
+
+    def update_skipped(self, channel: str, reason: str) -> None:
+        """Count one update (or part of a webhook request) that was not handled, and why."""
+        self.updates_skipped.labels(channel, reason).inc()
 
     def bonifiq_request(self, outcome: str, seconds: float) -> None:
         """Count one request to the points API."""
@@ -96,10 +109,6 @@ class Metrics:
     def whatsapp_error(self, where: str, code: int | None) -> None:
         """Count one WhatsApp message refused at sending or reported failed by a status."""
         self.whatsapp_errors.labels(where, str(code) if code is not None else "none").inc()
-
-    def webhook_item_skipped(self, channel: str, reason: str) -> None:
-        """Count one part of an authentic webhook request that could not be read."""
-        self.webhook_skipped.labels(channel, reason).inc()
 
     def cache_lookup(self, result: str) -> None:
         """Count one points lookup by how the cache served it."""

@@ -241,7 +241,7 @@ async def test_an_update_python_telegram_bot_cannot_decode_gets_200_and_is_skipp
 
     assert response.status == 200
     assert bot_api.sent_messages() == []
-    skipped = web_bot.services.metrics.webhook_skipped.labels("telegram", "undecodable")
+    skipped = web_bot.services.metrics.updates_skipped.labels("telegram", "undecodable")
     assert skipped._value.get() == 1
     [warning] = [record for record in caplog.records if record.levelno >= logging.WARNING]
     assert warning.levelno == logging.WARNING

@@ -299,7 +299,7 @@ async def test_a_profile_name_with_nul_or_a_lone_surrogate_is_cleaned_and_the_us
 
 
 def skipped(web: WhatsAppWeb, reason: str) -> float:
-    return float(web.services.metrics.webhook_skipped.labels("whatsapp", reason)._value.get())
+    return float(web.services.metrics.updates_skipped.labels("whatsapp", reason)._value.get())
 
 
 async def test_statuses_get_200_and_no_reply(wa_web: WhatsAppWeb, graph_api: FakeGraphApi) -> None:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from bot.bonifiq.errors import BonifiqResponseError, CustomerNotFoundError
 from bot.bonifiq.models import CustomerPoints, OrderOrigin, PointsToExpire, PointTransaction
+from bot.text import showable
 
 _T = TypeVar("_T")
 
@@ -34,11 +35,6 @@ _MAX_INTEGER_DIGITS = 18
 # R$ amounts with more than 15 integer digits are not money a store owes anyone.
 _MAX_MONEY_DIGITS = 15
 
-# A UTF-16 surrogate on its own (a name cut in the middle of an emoji) cannot be encoded, and
-# neither can control characters be shown; line breaks and tabs are folded into spaces.
-_UNSHOWABLE = re.compile(r"[\ud800-\udfff]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LINE_BREAKS = re.compile(r"[\t\n\r\u2028\u2029]+")
 # What may be quoted from a bad date in an error: digits and ISO 8601 punctuation only.
 _DATE_SAMPLE = re.compile(r"[0-9TZ:.+\- ]{1,40}")
 # A zero date (`0000-00-00…`), as some databases write "no date".
@@ -261,13 +257,6 @@ def _datetime(value: object, where: str, tz: tzinfo) -> datetime | None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         return moment.replace(tzinfo=tz)
     return moment
-
-
-def showable(text: str) -> str:
-    """Return `text` with lone surrogates replaced and control characters removed."""
-    text = _UNSHOWABLE.sub("\ufffd", text)
-    text = _LINE_BREAKS.sub(" ", text)
-    return _CONTROL.sub("", text)
 
 
 def _error_message(body: Mapping[str, object]) -> str:

@@ -11,9 +11,11 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
+from bot.channels.turns import Turns
+from bot.channels.wellformed import WHY, defect, valid_update_id
 from bot.core import commands
 from bot.logs import log_context
-from bot.metrics import Metrics
+from bot.metrics import SKIP_REASONS, Metrics, SkipReason
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +28,12 @@ class _Outcome:
 
 
 class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
-    """python-telegram-bot's application, recording metrics and log context per update."""
+    """python-telegram-bot's application, recording metrics and log context per update.
+
+    Every update passes here, from the webhook and from long polling alike: one the handlers
+    could not rely on (see `bot.channels.wellformed`) is skipped and counted instead, and so
+    is a copy of an update still being handled. Each user's updates are handled in turns.
+    """
 
     def __init__(self, *, metrics: Metrics, channel: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -34,12 +41,21 @@ class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
         self.channel = channel
         self._outcomes: dict[int, _Outcome] = {}
         self._handling: set[asyncio.Task[None]] = set()
+        self._turns = Turns()
         self._abandoned = False
+        for reason in SKIP_REASONS:
+            metrics.updates_skipped.labels(channel, reason)  # exported as 0 until one happens
 
     async def process_update(self, update: object) -> None:
         """Handle the update as usual, inside its log context, and count it."""
         if not isinstance(update, Update):
             await super().process_update(update)
+            return
+        reason = defect(update)
+        if reason is None and update.update_id in self._outcomes:
+            reason = "duplicate"
+        if reason is not None:
+            self._skip(update, reason)
             return
         if self._abandoned:
             logger.warning("Update %s not handled: the process is stopping", update.update_id)
@@ -61,10 +77,21 @@ class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
             seconds = time.perf_counter() - started
             self.metrics.update_handled(self.channel, command, outcome.result, seconds)
 
+    def _skip(self, update: Update, reason: SkipReason) -> None:
+        self.metrics.update_skipped(self.channel, reason)
+        update_id = valid_update_id(update)
+        if reason == "duplicate":  # Telegram sent it again before the first copy was answered
+            logger.info("Update %s skipped: %s", update_id, WHY[reason])
+        else:
+            # Nothing from the update but its id: the odd field may hold anything.
+            logger.warning(
+                "Update %s skipped: %s", update_id if update_id is not None else "?", WHY[reason]
+            )
+
     async def _handle(self, update: Update, outcome: _Outcome) -> None:
         # In a task of its own, so shutdown can cancel it without cancelling the caller
         # (python-telegram-bot's update fetcher, which must go on to its stop signal).
-        task = asyncio.create_task(super().process_update(update))
+        task = asyncio.create_task(self._in_turn(update))
         self._handling.add(task)
         task.add_done_callback(self._handling.discard)
         try:
@@ -77,6 +104,15 @@ class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
             logger.warning(
                 "Update %s cancelled: still running when the process stopped", update.update_id
             )
+
+    async def _in_turn(self, update: Update) -> None:
+        """Let python-telegram-bot handle the update once the sender's earlier ones are done."""
+        user = update.effective_user
+        if user is None:
+            await super().process_update(update)
+            return
+        async with self._turns.turn(str(user.id)):
+            await super().process_update(update)
 
     async def process_error(self, update: object | None, error: Exception, *args: Any) -> bool:
         """Mark the update as failed, then let the error handlers log it."""

@@ -44,6 +44,7 @@ from bot.core.ports import DeliveryError, RecipientBlockedError, Sweeper
 from bot.core.reminders import SweepAbortedError, SweepBusyError, sweep_report
 from bot.failures import describe
 from bot.metrics import Metrics
+from bot.text import showable
 
 logger = logging.getLogger(__name__)
 
@@ -185,14 +186,14 @@ async def on_error(update: object, context: BotContext) -> None:
 
 
 def profile(user: TelegramUser) -> UserProfile:
-    """Return the core's view of a Telegram user."""
+    """Return the core's view of a Telegram user, names cleaned for replies that quote them."""
     return UserProfile(
         channel=CHANNEL,
         user_id=str(user.id),
-        first_name=user.first_name,
-        last_name=user.last_name,
-        username=user.username,
-        language_code=user.language_code,
+        first_name=showable(user.first_name),
+        last_name=showable(user.last_name),
+        username=showable(user.username),
+        language_code=showable(user.language_code),
     )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.channels.turns import Turns
 from bot.core.conversation import Conversation
 from bot.core.messages import Incoming, Reply
 from bot.core.models import UserProfile
@@ -17,6 +18,7 @@ from bot.core.reminders import SweepAbortedError
 from bot.failures import describe
 from bot.logs import log_context
 from bot.metrics import Metrics
+from bot.text import showable
 from bot.whatsapp import render
 from bot.whatsapp.client import (
     GraphAuthError,
@@ -105,6 +107,7 @@ class WhatsAppChannel:
     sender: WhatsAppSender
     clock: Callable[[], datetime]
     metrics: Metrics | None = None
+    _turns: Turns = field(default_factory=Turns, init=False, repr=False)
 
     @property
     def store(self) -> Store:
@@ -117,7 +120,10 @@ class WhatsAppChannel:
         outcome = "ok"
         with log_context(channel=CHANNEL, user_id=message.wa_id):
             try:
-                await self._handle(message)
+                # One delivery's messages each get a task: in turns, they are handled in the
+                # order the user sent them, so an erase comes after the messages before it.
+                async with self._turns.turn(message.wa_id):
+                    await self._handle(message)
             except Exception as exc:
                 # Not logger.exception: a traceback's messages may quote the user's text.
                 outcome = "error"
@@ -136,7 +142,7 @@ class WhatsAppChannel:
             logger.info("WhatsApp message delivered again; already handled")
             return
         incoming = Incoming(
-            user=UserProfile(CHANNEL, message.wa_id, first_name=message.name),
+            user=UserProfile(CHANNEL, message.wa_id, first_name=showable(message.name)),
             chat_id=message.wa_id,
             private=True,
             text=message.text,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -82,7 +83,7 @@ class Conversation(Context):
             logger.error(
                 "Failed to answer %s user %s: %s",
                 incoming.user.channel,
-                incoming.user.user_id,
+                loggable_id(incoming.user.user_id),
                 describe(exc),
             )
             return [self.reply("internal_error")]
@@ -106,7 +107,11 @@ class Conversation(Context):
         async with self.store.unit_of_work() as uow:
             await uow.users.set_reachable(user.channel, user.user_id, reachable, now)
             await uow.commit()
-        logger.info("User %s %s the bot", user.user_id, "unblocked" if reachable else "blocked")
+        logger.info(
+            "User %s %s the bot",
+            loggable_id(user.user_id),
+            "unblocked" if reachable else "blocked",
+        )
 
     def command_menu(self, *, admin: bool) -> list[tuple[str, str]]:
         """Return (command, description) pairs for a channel's command menu."""
@@ -125,3 +130,15 @@ class Conversation(Context):
             # A wa.me invite link puts the bare code in the message: the same as /start <code>.
             return Command("start", incoming.text.strip())
         return command
+
+
+_USER_ID = re.compile(r"[0-9]{1,32}")
+"""A Telegram user id or a WhatsApp wa_id: digits, as the channels validate them."""
+
+
+def loggable_id(user_id: str) -> str:
+    """Return the user id for a log line, or a placeholder when it is not a valid one.
+
+    Whatever else came as an id may be anything a sender chose to put there.
+    """
+    return user_id if _USER_ID.fullmatch(user_id) else "(invalid id)"

@@ -80,7 +80,8 @@ class SqlInviteRepository:
     async def record_bad_attempt(self, channel: str, user_id: str, now: datetime) -> None:
         """Remember that the user sent a code that was unknown, used or expired."""
         require_aware(now)
-        user = await find_user(self._session, channel, user_id)
+        # Locked, so a concurrent erase of the user is waited for and then seen as no user.
+        user = await find_user(self._session, channel, user_id, for_update=True)
         if user is None:  # only users the bot has seen can send codes
             return
         self._session.add(InviteAttemptRow(chat_user_id=user.id, at=now))

@@ -50,9 +50,11 @@ class SqlChatUserRepository:
         """
         require_aware(now)
         require_fits("channel", profile.channel, CHANNEL_LENGTH)
-        row = await find_user(self._session, profile.channel, profile.user_id)
+        # Locked as the erase locks it, so an erase of this user committed meanwhile is seen
+        # (no row: a new user) instead of an update of a deleted row failing at the flush.
+        row = await find_user(self._session, profile.channel, profile.user_id, for_update=True)
         if row is None:
-            row = await create_user(self._session, profile, chat_id, now)
+            row = await create_user(self._session, profile, chat_id, now, for_update=True)
         apply_profile(row, profile)
         if chat_id is not None:
             row.chat_id = chat_id
@@ -77,7 +79,7 @@ class SqlChatUserRepository:
         noticed. `seen` also makes a user reachable again.
         """
         require_aware(now)
-        row = await find_user(self._session, channel, user_id)
+        row = await find_user(self._session, channel, user_id, for_update=True)
         if row is None:
             return
         if reachable:
@@ -172,7 +174,7 @@ class SqlLinkRepository:
 
     async def set_reminders(self, channel: str, user_id: str, enabled: bool) -> Link | None:
         """Turn reminders on or off for the user's active link; None if not linked."""
-        user = await find_user(self._session, channel, user_id)
+        user = await find_user(self._session, channel, user_id, for_update=True)
         if user is None:
             return None
         current = await active_row(self._session, user.id)

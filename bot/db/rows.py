@@ -23,6 +23,7 @@ from bot.db.tables import (
     ChatUserRow,
     LinkRow,
 )
+from bot.text import showable
 
 
 class LinkColumns(Protocol):
@@ -122,10 +123,12 @@ def clipped_profile(
 ) -> tuple[str | None, str | None, str | None, str | None]:
     """Return first and last name, username and language as the row keeps them."""
     return (
-        clip(profile.first_name, NAME_LENGTH),
-        clip(profile.last_name, NAME_LENGTH),
-        clip(profile.username, USERNAME_LENGTH),
-        clip(profile.language_code, LANGUAGE_CODE_LENGTH),
+        # Cleaned whatever the channel did: PostgreSQL refuses text holding NUL, every driver
+        # a lone surrogate, and one such name would make every message of its user fail.
+        clip(showable(profile.first_name), NAME_LENGTH),
+        clip(showable(profile.last_name), NAME_LENGTH),
+        clip(showable(profile.username), USERNAME_LENGTH),
+        clip(showable(profile.language_code), LANGUAGE_CODE_LENGTH),
     )
 
 

@@ -85,7 +85,7 @@ class WebhookRoute:
         if update is None:
             # It carries the secret, so it is Telegram's: a non-2xx answer would be retried,
             # holding back the updates behind it, and can never succeed.
-            self._metrics.webhook_item_skipped(CHANNEL, UNDECODABLE)
+            self._metrics.update_skipped(CHANNEL, UNDECODABLE)
             return web.Response(text="ok")
         # Handler errors go to python-telegram-bot's error handler; the intake logs the rest.
         name = f"update-{update.update_id}"
@@ -122,7 +122,7 @@ def setup(
     intake = app[INTAKE] = Intake()
     route = WebhookRoute(application, secret, intake, metrics)
     app.router.add_post(webhook_path(secret), route.handle)
-    metrics.webhook_skipped.labels(CHANNEL, UNDECODABLE)  # exported as 0 before the first
+    metrics.updates_skipped.labels(CHANNEL, UNDECODABLE)  # exported as 0 before the first
 
     async def finish_accepted_updates(_app: web.Application) -> Any:
         yield

@@ -97,7 +97,7 @@ class WhatsAppWebhook:
     def _skip(self, reasons: tuple[str, ...]) -> None:
         """Count what could not be read, and log it once, by reason only."""
         for reason in reasons:
-            self._metrics.webhook_item_skipped(CHANNEL, reason)
+            self._metrics.update_skipped(CHANNEL, reason)
         if reasons:
             counts = ", ".join(
                 f"{reason} {reasons.count(reason)}" for reason in sorted(set(reasons))
@@ -118,7 +118,7 @@ def setup(
     intake = app[INTAKE] = Intake()
     route = WhatsAppWebhook(channel, app_secret, verify_token, intake, metrics)
     for reason in SKIP_REASONS:
-        metrics.webhook_skipped.labels(CHANNEL, reason)  # exported as 0 before the first
+        metrics.updates_skipped.labels(CHANNEL, reason)  # exported as 0 before the first
     app.router.add_get(PATH, route.verify)
     app.router.add_post(PATH, route.deliver)
 
