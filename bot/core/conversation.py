@@ -40,8 +40,13 @@ HANDLERS: dict[str, Handler] = {
     "privacidade": privacy.privacy,
     "meusdados": privacy.my_data,
     "apagar": privacy.forget,
+    commands.GREETING: customer.greet,
 }
 """Each command's use case, by canonical name (see `bot.core.commands.ALIASES`)."""
+
+UNKNOWN, OTHER, OTHER_BOT = "unknown", "other", "other_bot"
+LABELS = frozenset({*HANDLERS, UNKNOWN, OTHER, OTHER_BOT})
+"""Every name `label` gives: a closed set, since metrics labels and log fields must be few."""
 
 SHOWS_LAST_SEEN = "meusdados"
 """The command that shows the user when they were last seen: it must say now, to the minute."""
@@ -74,7 +79,7 @@ class Conversation(Context):
                     await uow.users.seen(user, chat_id, now)
                     await uow.commit()
             if command is None:
-                return [self.reply("unknown", buttons=self.help_button())]
+                return customer.not_understood(self, incoming)
             with link_already_read(user.channel, user.user_id, sighting.link):
                 return await self.dispatch(incoming, command, now)
         except Exception as exc:
@@ -116,12 +121,45 @@ class Conversation(Context):
         return [(name, self.texts.text(f"menu.{name}")) for name in names]
 
     def _command(self, incoming: Incoming) -> Command | None:
-        if incoming.action is not None:
-            return commands.action(incoming.action)
-        if incoming.text is None:
-            return None
-        command = commands.parse(incoming.text, incoming.bot_username)
-        if command is None and incoming.private and invites.is_issued_code(incoming.text):
-            # A wa.me invite link puts the bare code in the message: the same as /start <code>.
-            return Command("start", incoming.text.strip())
-        return command
+        return recognise(
+            incoming.text,
+            incoming.action,
+            private=incoming.private,
+            bot_username=incoming.bot_username,
+        )
+
+
+def recognise(
+    text: str | None, action: str | None, *, private: bool, bot_username: str | None = None
+) -> Command | None:
+    """Return what a message or a button press asks for, or None when it is nothing of ours.
+
+    Raises:
+        NotForThisBot: the command is addressed to another bot.
+    """
+    if action is not None:
+        return commands.action(action)
+    if text is None:
+        return None
+    command = commands.parse(text, bot_username)
+    if command is not None or not private:
+        return command  # greetings in a group are chatter, not for us
+    if invites.is_issued_code(text):
+        # A wa.me invite link puts the bare code in the message: the same as /start <code>.
+        return Command("start", text.strip())
+    if commands.is_greeting(text):
+        return Command(commands.GREETING)
+    return None
+
+
+def label(
+    text: str | None, action: str | None, *, private: bool, bot_username: str | None = None
+) -> str:
+    """Name what a message asks for, from `LABELS` (never the user's own words)."""
+    try:
+        command = recognise(text, action, private=private, bot_username=bot_username)
+    except NotForThisBot:
+        return OTHER_BOT
+    if command is not None:
+        return command.name
+    return OTHER if text is None and action is None else UNKNOWN

@@ -85,9 +85,13 @@ def due_expirations(
 
 
 def reminder(
-    customer: CustomerPoints, due: list[DueExpiration], timezone: tzinfo, texts: Catalogue
+    customer: CustomerPoints,
+    due: list[DueExpiration],
+    timezone: tzinfo,
+    texts: Catalogue,
+    channel: str = "telegram",
 ) -> Reply:
-    """Render one reminder covering every due expiration of a customer."""
+    """Render one reminder covering every due expiration of a customer, for `channel`."""
     total = sum(item.points for item in due)
     lines: list[str] = [texts.text("reminder.title", points=fmt.points(total)), ""]
     for item in due[:EXPIRATIONS_LIMIT]:
@@ -103,7 +107,7 @@ def reminder(
     lines += ["", texts.text("reminder.balance", points=fmt.points(customer.points_balance))]
     if customer.cashback_balance:
         lines.append(texts.text("balance.cashback", cashback=fmt.money(customer.cashback_balance)))
-    lines += ["", texts.text("reminder.how_to_stop")]
+    lines += ["", texts.text_for(channel, "reminder.how_to_stop")]
     buttons = (
         (
             Button(texts.text("button.balance_full"), action="saldo"),

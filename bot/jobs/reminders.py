@@ -292,7 +292,7 @@ class ReminderSweep:
             if not due:
                 return
             message = limits.fit(
-                reminder(customer, due, self.timezone, self.texts),
+                reminder(customer, due, self.timezone, self.texts, self.notifier.channel),
                 limits.for_channel(self.notifier.channel),
             )
             try:
