@@ -12,7 +12,7 @@ from bot.db.store import SqlStore
 from tests.fixtures.app import NOW
 from tests.fixtures.bonifiq import FakePointsApi
 from tests.fixtures.graph import button_value, delivery, text_value
-from tests.fixtures.telegram import FakeBotApi, button_press, private_message
+from tests.fixtures.telegram import ADMIN_USER_ID, FakeBotApi, button_press, private_message
 from tests.fixtures.web import WebBot, bot_settings, open_web_bot
 from tests.fixtures.whatsapp import WhatsAppWeb
 
@@ -78,6 +78,23 @@ async def test_the_last_sweep_time_comes_from_the_database(
     samples = await scrape(web_bot)
 
     assert samples["bot_reminder_sweep_last_success_timestamp_seconds", ()] == NOW.timestamp()
+
+
+async def test_links_waiting_for_their_user_to_open_the_bot_come_from_the_database(
+    web_bot: WebBot, store: SqlStore
+) -> None:
+    before = await scrape(web_bot)
+    async with store.unit_of_work() as uow:  # an admin's /vincular, in any process
+        for user_id in ("2001", "2002"):
+            await uow.links.link("telegram", user_id, MARIA, str(ADMIN_USER_ID), NOW)
+        await uow.commit()
+    linked = await scrape(web_bot)
+    await web_bot.deliver(private_message("/start", user_id=2001))
+
+    opened = await scrape(web_bot)
+
+    waiting = "bot_links_waiting_for_user", ()
+    assert (before[waiting], linked[waiting], opened[waiting]) == (0, 2, 1)
 
 
 async def test_metrics_without_the_token_get_401(web_bot: WebBot) -> None:

@@ -10,7 +10,7 @@ from bot.core import admin, commands, customer, invites, limits, privacy
 from bot.core.commands import Command, NotForThisBot
 from bot.core.context import Context, Handler, link_already_read
 from bot.core.messages import Incoming, Reply
-from bot.core.models import UserProfile
+from bot.core.models import Sighting, UserProfile
 from bot.failures import describe
 
 logger = logging.getLogger(__name__)
@@ -78,10 +78,11 @@ class Conversation(Context):
                 async with self.store.unit_of_work() as uow:
                     await uow.users.seen(user, chat_id, now)
                     await uow.commit()
+            notice = self._link_notice(incoming, command, sighting)
             if command is None:
-                return customer.not_understood(self, incoming)
+                return notice + customer.not_understood(self, incoming)
             with link_already_read(user.channel, user.user_id, sighting.link):
-                return await self.dispatch(incoming, command, now)
+                return notice + await self.dispatch(incoming, command, now)
         except Exception as exc:
             # Not logger.exception: a traceback's messages may quote personal data.
             logger.error(
@@ -103,6 +104,25 @@ class Conversation(Context):
                 return await invites.redeem(self, incoming, command.args, now)
             command = Command(command.args)
         return await HANDLERS[command.name](self, incoming, command, now)
+
+    def _link_notice(
+        self, incoming: Incoming, command: Command | None, sighting: Sighting
+    ) -> list[Reply]:
+        """Tell a user an admin linked before the bot had their chat, on their first message.
+
+        `/start` (an invite link too) says what the user is linked to by itself.
+        """
+        link, user = sighting.link, incoming.user
+        if (
+            not sighting.new_chat
+            or link is None
+            or link.linked_by in (None, user.user_id)
+            or (command is not None and command.name == "start")
+        ):
+            return []
+        return [
+            self.reply("notify.linked", for_channel=user.channel, customer_id=link.customer_id)
+        ]
 
     async def reachability_changed(
         self, user: UserProfile, reachable: bool, now: datetime

@@ -230,6 +230,12 @@ MESSAGES: dict[str, str] = {
     ),
     "admin.link_done": "✅ Usuário <code>{user_id}</code> vinculado ao cliente <b>{customer_id}</b>{name}.",
     "admin.link_replaced": "O vínculo anterior, com <b>{previous}</b>, foi encerrado.",
+    "admin.link_waiting": (
+        "⏳ O usuário <code>{user_id}</code> ainda não abriu uma conversa com o bot, que só pode"
+        " escrever a quem já lhe escreveu: os avisos começam quando ele enviar a primeira"
+        " mensagem ao bot, e então ele verá que está vinculado. Envie a ele este convite, que"
+        " abre a conversa:"
+    ),
     "admin.link_same": "O usuário <code>{user_id}</code> já está vinculado a <b>{customer_id}</b>.",
     "admin.link_unchecked": (
         "⚠️ Não consegui confirmar o cliente no programa de pontos agora (serviço"
@@ -254,6 +260,14 @@ MESSAGES: dict[str, str] = {
         "Avisos enviados: {sent}\n"
         "Falhas: {failed}\n"
         "Chats que bloquearam o bot: {blocked}"
+    ),
+    "admin.sweep_waiting_one": (
+        "⏳ 1 vínculo aguarda o usuário abrir o bot: ele só recebe avisos depois de escrever"
+        " ao bot (envie a ele o convite do cliente, /convite)."
+    ),
+    "admin.sweep_waiting_many": (
+        "⏳ {count} vínculos aguardam os usuários abrirem o bot: eles só recebem avisos depois"
+        " de escrever ao bot (envie a cada um o convite do cliente, /convite)."
     ),
     "admin.sweep_unknown": "⚠️ Clientes que o programa de pontos não conhece mais: {ids}",
     "admin.sweep_aborted": (
