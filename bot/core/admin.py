@@ -66,7 +66,7 @@ async def link(ctx: Context, incoming: Incoming, command: Command, now: datetime
 
 async def _waiting_for_user(
     ctx: Context, incoming: Incoming, target: str, customer_id: str, now: datetime
-) -> list[str]:
+) -> list[Html]:
     """Explain that the bot cannot write to the user yet, and offer the customer's invite.
 
     The bot may only write to a user who opened a chat with it: until then no reminder and
@@ -82,7 +82,7 @@ async def _waiting_for_user(
         ttl=ctx.invite_ttl,
     )
     return [
-        "",
+        Html(""),
         ctx.texts.text("admin.link_waiting", user_id=target),
         *invites.issued_lines(ctx, issued, incoming.bot_username),
     ]

@@ -18,6 +18,7 @@ from bot.core.context import Context, Unavailable
 from bot.core.messages import Button, Incoming, Reply
 from bot.core.models import AuditEntry, NewInvite
 from bot.core.ports import Store
+from bot.core.texts import Html
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ async def invite(ctx: Context, incoming: Incoming, command: Command, now: dateti
     return [Reply("\n".join(lines))]
 
 
-def issued_lines(ctx: Context, issued: IssuedInvite, bot_username: str | None) -> list[str]:
+def issued_lines(ctx: Context, issued: IssuedInvite, bot_username: str | None) -> list[Html]:
     """Show an admin a new invite: its link on each channel that is on, and its expiry."""
     expires = fmt.moment(issued.expires_at, ctx.timezone)
     if bot_username:
