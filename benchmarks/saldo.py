@@ -9,13 +9,14 @@ recorded) and a fake points API (no latency) on one port. The bot runs as its ow
 `python -m bot run`, configured by environment variables only; the reference is
 `benchmarks/bare_bot.py`, also its own process. Both read the same fakes and the same users.
 
-First an admin links `--link-users` users with `/vincular` (its rate is printed). Then each
-round runs both bots, alternating which goes first: `--users` distinct linked users send one
-`/saldo` each in a burst, then again at `--rate` per second. CPU is the bot process's user +
-system time, all threads, from /proc, over the phase. Latency runs from the moment an update is
-available to getUpdates to the moment its sendMessage arrives. The last line is the median
-ratio of CPU per /saldo at the steady rate, project / bare. Exit status 1 unless every update
-got exactly one reply with the balance. See benchmarks/README.md.
+First an admin links `--link-users` users with `/vincular` (its rate is printed), and the
+`--users` who will ask open the bot with `/start`. Then each round runs both bots, alternating
+which goes first: `--users` distinct linked users send one `/saldo` each in a burst, then again
+at `--rate` per second. CPU is the bot process's user + system time, all threads, from /proc,
+over the phase. Latency runs from the moment an update is available to getUpdates to the moment
+its sendMessage arrives. The last line is the median ratio of CPU per /saldo at the steady
+rate, project / bare. Exit status 1 unless every update got exactly one reply with the balance.
+See benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -204,8 +205,8 @@ class Fakes:
             if rate:
                 await asyncio.sleep(max(0.0, started + index / rate - time.monotonic()))
             user = base + first + index
-            if kind == "saldo":
-                item = message_update(next(self.numbers), user, user, "/saldo")
+            if kind in ("saldo", "start"):
+                item = message_update(next(self.numbers), user, user, f"/{kind}")
                 phase.injected[user] = time.monotonic()
             else:
                 text = f"/vincular {user} bench-{first + index:08d}"
@@ -402,16 +403,24 @@ def profiled(path: str | None, pid: int) -> Iterator[None]:
         sampler.wait(30)
 
 
-def link_phase(options: Options, url: str, port: int) -> Measured:
-    """An admin links `--link-users` users with /vincular, as fast as the bot answers."""
+def link_phase(options: Options, url: str, port: int) -> tuple[Measured, Measured]:
+    """An admin links `--link-users` users with /vincular, as fast as the bot answers.
+
+    None of them wrote to the bot before. The `--users` who will ask for their balance then
+    open it with /start, as users must before the bot may write to them; otherwise the first
+    /saldo of each would also bring the notice that the store linked them.
+    """
     command, env = project_command(options, url, port, options.send_rate)
     with running(command, env, port) as pid:
         spec = {"kind": "vincular", "first": 0, "count": options.link_users, "rate": 0}
-        return phase(pid, port, "project", "vincular", spec)
+        linked = phase(pid, port, "project", "vincular", spec)
+        spec = {"kind": "start", "first": 0, "count": options.users, "rate": 0}
+        return linked, phase(pid, port, "project", "start", spec)
 
 
-def run(options: Options, url: str, port: int) -> tuple[Measured, list[Measured]]:
-    linked = link_phase(options, url, port)
+def run(options: Options, url: str, port: int) -> tuple[tuple[Measured, Measured], list[Measured]]:
+    """Link and open, then the rounds; return the /vincular and /start phases and the rest."""
+    linking = link_phase(options, url, port)
     results: list[Measured] = []
     for round_number in range(options.rounds):
         order = ["project", "bare"] if round_number % 2 == 0 else ["bare", "project"]
@@ -423,21 +432,27 @@ def run(options: Options, url: str, port: int) -> tuple[Measured, list[Measured]
             with running(command, env, port) as pid:
                 results += saldo_phases(options, pid, port, bot)
         print(f"round {round_number + 1} of {options.rounds} done", file=sys.stderr, flush=True)
-    return linked, results
+    return linking, results
 
 
 def report(
-    options: Options, backend: str, linked: Measured, results: list[Measured]
+    options: Options,
+    backend: str,
+    linking: tuple[Measured, Measured],
+    results: list[Measured],
 ) -> tuple[str, bool]:
+    linked, opened = linking
     lines = [
         f"/saldo, project (python -m bot run, {backend}, TELEGRAM_SEND_RATE={options.send_rate:g})"
         f" against a bare python-telegram-bot bot; {options.users} linked users, burst and"
         f" {options.rate:g}/s; {options.rounds} rounds, alternating order",
         f"/vincular: {linked.updates:,} users linked in {linked.wall:.2f} s ="
         f" {linked.updates / linked.wall:.1f}/s, {linked.cpu_ms:.2f} ms CPU each"
-        f" ({'correct' if linked.correct(balance_expected=False) else 'WRONG'})",
+        f" ({'correct' if linked.correct(balance_expected=False) else 'WRONG'});"
+        f" then {opened.updates:,} of them opened the bot with /start"
+        f" ({'correct' if opened.correct(balance_expected=False) else 'WRONG'})",
     ]
-    correct = linked.correct(balance_expected=False)
+    correct = linked.correct(balance_expected=False) and opened.correct(balance_expected=False)
     for result in results:
         ok = result.correct()
         correct = correct and ok
@@ -548,9 +563,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser().error("--link-users must be at least --users")
     with fresh_database(options.database_url) as url, child_server(fakes_process, None) as port:
         backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-        linked, results = run(options, url, port)
+        linking, results = run(options, url, port)
         control(port, "_shutdown", {})
-    text, correct = report(options, backend, linked, results)
+    text, correct = report(options, backend, linking, results)
     print(text, flush=True)
     return 0 if correct else 1
 

@@ -82,6 +82,12 @@ class Metrics:
             "Unix time at which the last completed reminder sweep started (any process).",
             registry=self.registry,
         )
+        self.links_waiting = Gauge(
+            "bot_links_waiting_for_user",
+            "Active links with reminders on whose user never opened a chat with the bot, which"
+            " may not write first: no reminder reaches them until they write to it.",
+            registry=self.registry,
+        )
         self.whatsapp_errors = Counter(
             "bot_whatsapp_errors_total",
             "WhatsApp messages Meta refused or reported failed, by where (send or status) and"
@@ -123,6 +129,10 @@ class Metrics:
         self.reminders.labels("failed").inc(failed)
         self.reminders.labels("blocked").inc(blocked)
         self.last_sweep_at(started)
+
+    def links_waiting_for_user(self, count: int) -> None:
+        """Set how many links wait for their user to open the bot, as the database says."""
+        self.links_waiting.set(count)
 
     def last_sweep_at(self, started: datetime | None) -> None:
         """Set the time of the last completed sweep, as recorded by whichever process ran it."""

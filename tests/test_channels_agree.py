@@ -2,7 +2,9 @@
 
 Each case is what a linked customer does, written the way each channel sends it (a slash
 command on Telegram, a bare word or a reply button on WhatsApp). Both channels must show the
-same text, once their own markup is read, and offer the same buttons.
+same text, once their own markup is read, and offer the same buttons; where a text tells the
+user what to send, each channel names its own commands (`/saldo`, or the word `saldo`), and
+only the buttons and the gist must agree.
 """
 
 from __future__ import annotations
@@ -26,25 +28,31 @@ from tests.fixtures.whatsapp import WhatsAppWeb
 
 Deliver = Callable[[dict[str, Any]], Any]
 
-# (case, on Telegram, on WhatsApp, what the first reply must say). Texts that name the channel
-# (what is kept about the user, how to get linked) differ on purpose and are tested apart.
+# (case, on Telegram, on WhatsApp, what the first reply must say, on both or on each). Texts
+# that name the channel
+# (what is kept about the user, how to get linked) differ on purpose and are tested apart, as
+# does what each channel answers to text it does not understand.
 CASES = [
     ("balance", "/saldo", "saldo", "1.234 pontos"),
     ("balance by alias and accent", "/Balance", "PONTOS", "1.234 pontos"),
     ("history", "/extrato", "extrato", "Extrato"),
-    ("help", "/ajuda", "ajuda", "/saldo"),
-    ("help in English", "/help", "help", "/saldo"),
+    ("help", "/ajuda", "ajuda", ("/saldo", "saldo")),
+    ("help in English", "/help", "help", ("/saldo", "saldo")),
     ("reminders off", "/lembretes off", "lembretes off", "desligad"),
     ("reminders on", "/lembretes on", "lembretes ligar", "ligad"),
     ("reminders status", "/lembretes", "lembretes", "avisos"),
     ("erasure asks first", "/apagar", "apagar", "apagar"),
     ("start", "/start", "início", "Maria"),
-    ("anything else", "olá, tudo bem?", "olá, tudo bem?", "/ajuda"),
+    ("greeting", "olá, tudo bem?", "olá, tudo bem?", "Olá, Maria! 👋"),
     ("button: balance", ("button", "saldo"), ("button", "saldo"), "1.234 pontos"),
     ("button: history", ("button", "extrato"), ("button", "extrato"), "Extrato"),
 ]
+WORDED_PER_CHANNEL = {"help", "help in English", "reminders off", "start", "greeting"}
+"""Cases whose text tells the user what to send: same gist and buttons, each channel's words."""
 
 _WHATSAPP_MARKUP = re.compile(r"```|[*_~]")
+SLASH_COMMAND = re.compile(r"(?<!\S)/\w")
+"""`/ajuda` as a word of its own: WhatsApp has no slash commands to send."""
 
 
 def _plain(text: str) -> str:
@@ -79,8 +87,8 @@ async def _on_whatsapp(
 
 @pytest.mark.usefixtures("maria", "wa_maria")
 @pytest.mark.parametrize(
-    ("telegram", "whatsapp", "shown"),
-    [case[1:] for case in CASES],
+    ("case", "telegram", "whatsapp", "shown"),
+    CASES,
     ids=[case[0] for case in CASES],
 )
 async def test_telegram_and_whatsapp_answer_alike(
@@ -88,15 +96,22 @@ async def test_telegram_and_whatsapp_answer_alike(
     bot_api: FakeBotApi,
     wa_web: WhatsAppWeb,
     graph_api: FakeGraphApi,
+    case: str,
     telegram: str | tuple[str, str],
     whatsapp: str | tuple[str, str],
-    shown: str,
+    shown: str | tuple[str, str],
     clock: StoppedClock,
 ) -> None:
     wa_web.whatsapp.channel.clock = clock  # both channels' users ask at the same moment
     on_telegram = await _on_telegram(deliver, bot_api, telegram)
     on_whatsapp = await _on_whatsapp(wa_web, graph_api, whatsapp)
 
+    on_telegram_shows, on_whatsapp_shows = (shown, shown) if isinstance(shown, str) else shown
     assert on_telegram
-    assert shown.casefold() in on_telegram[0][0].casefold()
-    assert on_whatsapp == on_telegram
+    assert on_telegram_shows.casefold() in on_telegram[0][0].casefold()
+    assert on_whatsapp_shows.casefold() in on_whatsapp[0][0].casefold()
+    assert not [text for text, _ in on_whatsapp if SLASH_COMMAND.search(text)]
+    if case in WORDED_PER_CHANNEL:
+        assert [buttons for _, buttons in on_whatsapp] == [buttons for _, buttons in on_telegram]
+    else:
+        assert on_whatsapp == on_telegram

@@ -98,6 +98,18 @@ async def test_free_text_points_to_help(deliver: Deliver, bot_api: FakeBotApi) -
     assert "/ajuda" in text
 
 
+async def test_a_greeting_gets_a_greeting_by_name_and_the_help(
+    deliver: Deliver, bot_api: FakeBotApi
+) -> None:
+    await deliver(private_message("Oi, tudo bem? 👋", first_name="Joana"))
+
+    [reply] = bot_api.sent_messages()
+    assert reply.text.startswith("Olá, Joana! 👋")
+    assert "/saldo" in reply.text
+    assert "Não entendi" not in reply.text
+    assert reply.button_labels() == ["💰 Saldo", "📜 Extrato"]
+
+
 async def test_a_sticker_points_to_help(deliver: Deliver, bot_api: FakeBotApi) -> None:
     sticker = {
         "file_id": "CAACAgIAAxkBAAIB",

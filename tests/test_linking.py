@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.invites import code_hash
 from bot.core.models import AuditEntry
 from bot.db.store import SqlStore
+from bot.jobs.reminders import ReminderSweep
+from tests.fixtures.app import NOW
 from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload
 from tests.fixtures.database import table_snapshot
 from tests.fixtures.telegram import (
     ADMIN_USER_ID,
+    BOT_USERNAME,
     CUSTOMER_USER_ID,
     FakeBotApi,
     group_message,
     private_message,
 )
-from tests.helpers import link
+from tests.helpers import expiring, link
 
 Deliver = Callable[[dict[str, Any]], Any]
 MARIA = "maria+vip@loja.com.br"
@@ -44,6 +49,11 @@ async def active_customer(store: SqlStore, user_id: int = CUSTOMER_USER_ID) -> s
 async def audit_log(store: SqlStore) -> list[AuditEntry]:
     async with store.unit_of_work() as uow:
         return await uow.audit.recent(10)
+
+
+async def link_entries(store: SqlStore) -> list[AuditEntry]:
+    """The audit log's links (a user the bot cannot write to yet also gets an invite)."""
+    return [entry for entry in await audit_log(store) if entry.action == "link"]
 
 
 async def test_admin_links_a_user_to_a_customer_the_api_knows(
@@ -91,7 +101,7 @@ async def test_link_is_written_to_the_audit_log(
 
     await admin_reply(deliver, bot_api, f"/vincular {CUSTOMER_USER_ID} {MARIA}")
 
-    [entry] = await audit_log(store)
+    [entry] = await link_entries(store)
     assert (entry.admin_user_id, entry.action, entry.target_user_id, entry.customer_id) == (
         str(ADMIN_USER_ID),
         "link",
@@ -162,7 +172,7 @@ async def test_link_is_made_with_a_warning_when_the_api_is_down(
 
     assert "Não consegui confirmar" in text
     assert await active_customer(store) == MARIA
-    [entry] = await audit_log(store)
+    [entry] = await link_entries(store)
     assert entry.detail == "unchecked"
 
 
@@ -313,3 +323,88 @@ async def test_user_unlinking_without_a_link_is_told_so(
 
     [reply] = bot_api.sent_messages(CUSTOMER_USER_ID)
     assert "não está vinculada" in reply.text
+
+
+INVITE_LINK = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=([A-Za-z0-9_-]{{43}})")
+
+
+async def test_linking_a_user_who_never_wrote_to_the_bot_offers_the_customers_invite_link(
+    deliver: Deliver, bot_api: FakeBotApi, points_api: FakePointsApi, store: SqlStore
+) -> None:
+    points_api.set_customer(MARIA, customer_payload())
+
+    text = await admin_reply(deliver, bot_api, f"/vincular {CUSTOMER_USER_ID} {MARIA}")
+
+    assert "vinculado ao cliente" in text
+    assert "ainda não abriu uma conversa com o bot" in text
+    assert "os avisos começam quando ele enviar a primeira mensagem ao bot" in text
+    code = INVITE_LINK.search(text)
+    assert code is not None
+    async with store.unit_of_work(writes=False) as uow:
+        invite = await uow.invites.find(code_hash(code.group(1)))
+    assert invite is not None
+    assert (invite.customer_id, invite.used_at) == (MARIA, None)
+    assert await active_customer(store) == MARIA
+
+
+async def test_linking_a_user_the_bot_can_write_to_offers_no_invite(
+    deliver: Deliver, bot_api: FakeBotApi, points_api: FakePointsApi, store: SqlStore
+) -> None:
+    points_api.set_customer(MARIA, customer_payload())
+    await deliver(private_message("/start"))
+    bot_api.calls.clear()
+
+    text = await admin_reply(deliver, bot_api, f"/vincular {CUSTOMER_USER_ID} {MARIA}")
+
+    assert "ainda não abriu" not in text
+    assert INVITE_LINK.search(text) is None
+    assert [entry.action for entry in await audit_log(store)] == ["link"]
+
+
+async def test_a_user_linked_before_writing_is_told_on_their_first_message_then_reminded(
+    deliver: Deliver,
+    bot_api: FakeBotApi,
+    points_api: FakePointsApi,
+    sweep: ReminderSweep,
+) -> None:
+    points_api.set_customer(MARIA, expiring((5, 80)))
+    await admin_reply(deliver, bot_api, f"/vincular {CUSTOMER_USER_ID} {MARIA}")
+    before = await sweep.sweep(NOW)
+
+    await deliver(private_message("oi"))
+    first_replies = [call.text for call in bot_api.delivered_to(CUSTOMER_USER_ID)]
+    after = await sweep.sweep(NOW)
+
+    assert (before.sent, before.waiting) == (0, 1)
+    notice, greeting = first_replies
+    assert notice.startswith(f"✅ A loja vinculou sua conta ao cadastro <b>{MARIA}</b>.")
+    assert greeting.startswith("Olá, Maria! 👋")
+    assert (after.sent, after.waiting) == (1, 0)
+    assert "80 pontos perto de expirar" in bot_api.delivered_to(CUSTOMER_USER_ID)[-1].text
+
+
+async def test_the_link_notice_comes_with_the_first_message_only(
+    deliver: Deliver, bot_api: FakeBotApi, points_api: FakePointsApi
+) -> None:
+    points_api.set_customer(MARIA, customer_payload())
+    await admin_reply(deliver, bot_api, f"/vincular {CUSTOMER_USER_ID} {MARIA}")
+
+    await deliver(private_message("/saldo"))
+    await deliver(private_message("/saldo"))
+
+    notice, first, second = (call.text for call in bot_api.delivered_to(CUSTOMER_USER_ID))
+    assert "A loja vinculou sua conta" in notice
+    assert "1.234 pontos" in first
+    assert "1.234 pontos" in second
+
+
+async def test_start_as_the_first_message_says_the_link_once(
+    deliver: Deliver, bot_api: FakeBotApi, points_api: FakePointsApi
+) -> None:
+    points_api.set_customer(MARIA, customer_payload())
+    await admin_reply(deliver, bot_api, f"/vincular {CUSTOMER_USER_ID} {MARIA}")
+
+    await deliver(private_message("/start"))
+
+    [reply] = bot_api.delivered_to(CUSTOMER_USER_ID)
+    assert f"vinculada ao cadastro <b>{MARIA}</b>" in reply.text

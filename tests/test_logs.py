@@ -18,7 +18,7 @@ from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload
 from tests.fixtures.graph import MARIA_WA_ID, delivery, text_value
 from tests.fixtures.telegram import CUSTOMER_USER_ID, private_message
 from tests.fixtures.web import WEBHOOK_SECRET, WebBot
-from tests.fixtures.whatsapp import WhatsAppWeb
+from tests.fixtures.whatsapp import WA_MARIA, WhatsAppWeb
 from tests.helpers import link
 
 SECRET = "12345:super-secret-token"
@@ -209,6 +209,22 @@ async def test_a_failing_saldo_is_logged_with_its_update_user_and_command(
         assert record["update_id"] == update["update_id"]
         assert (record["channel"], record["user_id"]) == ("telegram", CUSTOMER_USER_ID)
         assert record["command"] == "saldo"
+
+
+async def test_a_failing_whatsapp_saldo_is_logged_with_its_message_id_and_command(
+    capture_logs: Capture, wa_web: WhatsAppWeb, points_api: FakePointsApi, wa_maria: str
+) -> None:
+    points_api.script(WA_MARIA, [Fault.http(503)] * 3)
+    stream = capture_logs()
+
+    await wa_web.deliver(delivery(text_value("Saldo", message_id="wamid.HBgLNTUxMTk4")))
+
+    warnings = [record for record in records(stream) if record["logger"] == "bot.bonifiq.client"]
+    assert warnings
+    for record in warnings:
+        assert record["update_id"] == "wamid.HBgLNTUxMTk4"
+        assert (record["channel"], record["command"]) == ("whatsapp", "saldo")
+        assert "user_id" in record
 
 
 async def test_a_saldo_at_debug_level_logs_no_balance_cashback_or_e_mail(

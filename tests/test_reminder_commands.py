@@ -142,6 +142,26 @@ async def test_admin_runs_the_sweep_now_and_sees_the_summary(
     assert "perto de expirar" in bot_api.sent_messages(CUSTOMER_USER_ID)[-1].text
 
 
+async def test_the_sweep_summary_counts_links_waiting_for_their_user_to_open_the_bot(
+    deliver: Deliver,
+    bot_api: FakeBotApi,
+    points_api: FakePointsApi,
+    conversation: Conversation,
+    sweep: ReminderSweep,
+) -> None:
+    conversation.sweeper = sweep
+    points_api.set_customer(MARIA, customer_payload())
+    await deliver(private_message(f"/vincular {CUSTOMER_USER_ID} {MARIA}", user_id=ADMIN_USER_ID))
+
+    await deliver(private_message("/lembrar_agora", user_id=ADMIN_USER_ID))
+    async with asyncio.timeout(10):
+        await bot_api.wait_for_messages(2)
+
+    report = bot_api.sent_messages(ADMIN_USER_ID)[-1].text
+    assert "Clientes consultados: 0 de 0" in report
+    assert "⏳ 1 vínculo aguarda o usuário abrir o bot" in report
+
+
 async def test_non_admins_cannot_run_the_sweep(
     deliver: Deliver, bot_api: FakeBotApi, conversation: Conversation, sweep: ReminderSweep
 ) -> None:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.cli import run_reminders
 from bot.core.reminders import SweepAbortedError
 from bot.db.store import SqlStore
 from bot.jobs.reminders import ReminderSweep
@@ -19,7 +20,8 @@ from tests.fixtures.bonifiq import (
     FakePointsApi,
     Fault,
 )
-from tests.fixtures.telegram import FakeBotApi, private_message
+from tests.fixtures.telegram import ADMIN_USER_ID, FakeBotApi, private_message
+from tests.fixtures.web import bot_settings
 from tests.helpers import expiring, linked_chat
 
 Deliver = Callable[[dict[str, Any]], Any]
@@ -347,3 +349,46 @@ async def test_a_stopped_sweep_ends_after_a_recorded_message_and_is_not_recorded
     assert len(reminded_chats) == len(bot_api.delivered) == summary.sent
     async with store.unit_of_work(writes=False) as uow:
         assert await uow.reminders.last_sweep_started() is None
+
+
+async def linked_by_admin(store: SqlStore, user_id: int, customer_id: str) -> None:
+    """A user an admin linked before they ever wrote to the bot: no chat to write to."""
+    async with store.unit_of_work() as uow:
+        await uow.links.link("telegram", str(user_id), customer_id, str(ADMIN_USER_ID), NOW)
+        await uow.commit()
+
+
+async def test_links_whose_user_never_wrote_are_counted_as_waiting_not_swept(
+    sweep: ReminderSweep, store: SqlStore, points_api: FakePointsApi, bot_api: FakeBotApi
+) -> None:
+    points_api.set_customer(MARIA, expiring((5, 80)))
+    points_api.set_customer(JOAO, expiring((5, 80)))
+    await linked_chat(store, 1001, MARIA)
+    await linked_by_admin(store, 2001, MARIA)
+
+    summary = await sweep.sweep(NOW)
+
+    assert (summary.customers, summary.sent, summary.waiting) == (1, 1, 1)
+    assert summary.line().endswith("blocked chats: 0; 1 link waiting for its user to open the bot")
+    assert [call.chat_id for call in bot_api.delivered] == [1001]
+
+
+async def test_remind_names_the_links_waiting_for_their_users_to_open_the_bot(
+    bot_api: FakeBotApi,
+    points_api: FakePointsApi,
+    store: SqlStore,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    points_api.set_customer(MARIA, expiring((5, 80)))
+    points_api.set_customer(JOAO, expiring((5, 80)))
+    await linked_chat(store, 1001, MARIA)
+    for user_id, customer_id in ((2001, MARIA), (2002, JOAO), (2003, JOAO), (2004, JOAO)):
+        await linked_by_admin(store, user_id, customer_id)
+
+    code = await run_reminders(bot_settings(bot_api, points_api, database_url), dry_run=True)
+
+    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    assert code == 0
+    assert "customers checked: 1/1" in summary
+    assert summary.endswith("; 4 links waiting for their users to open the bot")

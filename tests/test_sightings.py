@@ -140,3 +140,23 @@ async def test_a_sighting_is_not_held_up_by_a_writer_and_sees_only_what_is_commi
     assert (during.link, during.stale) == (None, False)
     assert after.link is not None
     assert after.link.customer_id == "maria@loja.com.br"
+
+
+async def test_only_the_first_private_message_after_an_admins_link_opens_a_new_chat(
+    store: SqlStore,
+) -> None:
+    profile = UserProfile("telegram", USER, "Maria")
+    async with store.unit_of_work() as uow:  # linked by an admin before writing: no chat
+        await uow.links.link("telegram", USER, "maria@loja.com.br", "9001", NOW)
+        await uow.commit()
+
+    in_a_group = await store.sighting(profile, None, NOW)
+    first = await store.sighting(profile, USER, NOW)
+    async with store.unit_of_work() as uow:
+        await uow.users.seen(profile, USER, NOW)
+        await uow.commit()
+    then = await store.sighting(profile, USER, NOW)
+
+    assert (in_a_group.new_chat, first.new_chat, then.new_chat) == (False, True, False)
+    assert first.link is not None
+    assert first.link.linked_by == "9001"

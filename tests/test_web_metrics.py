@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from aiohttp import ClientResponse
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.db.store import SqlStore
 from tests.fixtures.app import NOW
 from tests.fixtures.bonifiq import FakePointsApi
-from tests.fixtures.telegram import FakeBotApi, button_press, private_message
+from tests.fixtures.graph import button_value, delivery, text_value
+from tests.fixtures.telegram import ADMIN_USER_ID, FakeBotApi, button_press, private_message
 from tests.fixtures.web import WebBot, bot_settings, open_web_bot
+from tests.fixtures.whatsapp import WhatsAppWeb
 
 MARIA = "maria@loja.com.br"
 
@@ -18,7 +22,10 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 async def scrape(web_bot: WebBot) -> Samples:
-    response = await web_bot.metrics()
+    return await samples_of(await web_bot.metrics())
+
+
+async def samples_of(response: ClientResponse) -> Samples:
     assert response.status == 200
     assert response.headers["Content-Type"].startswith("text/plain; version=")
     samples: Samples = {}
@@ -73,6 +80,23 @@ async def test_the_last_sweep_time_comes_from_the_database(
     assert samples["bot_reminder_sweep_last_success_timestamp_seconds", ()] == NOW.timestamp()
 
 
+async def test_links_waiting_for_their_user_to_open_the_bot_come_from_the_database(
+    web_bot: WebBot, store: SqlStore
+) -> None:
+    before = await scrape(web_bot)
+    async with store.unit_of_work() as uow:  # an admin's /vincular, in any process
+        for user_id in ("2001", "2002"):
+            await uow.links.link("telegram", user_id, MARIA, str(ADMIN_USER_ID), NOW)
+        await uow.commit()
+    linked = await scrape(web_bot)
+    await web_bot.deliver(private_message("/start", user_id=2001))
+
+    opened = await scrape(web_bot)
+
+    waiting = "bot_links_waiting_for_user", ()
+    assert (before[waiting], linked[waiting], opened[waiting]) == (0, 2, 1)
+
+
 async def test_metrics_without_the_token_get_401(web_bot: WebBot) -> None:
     response = await web_bot.metrics(token=None)
 
@@ -94,3 +118,41 @@ async def test_metrics_are_open_when_no_token_is_configured(
         response = await web_bot.metrics(token=None)
 
     assert response.status == 200
+
+
+def updates_counted(samples: Samples, channel: str) -> dict[tuple[str, str], float]:
+    """`bot_updates_total` of one channel, by (command, outcome)."""
+    counted = {}
+    for (name, labels), value in samples.items():
+        label = dict(labels)
+        if name == "bot_updates_total" and label["channel"] == channel:
+            counted[label["command"], label["outcome"]] = value
+    return counted
+
+
+@pytest.mark.usefixtures("wa_maria")
+async def test_whatsapp_messages_are_counted_by_what_they_ask_for_never_by_their_words(
+    wa_web: WhatsAppWeb,
+) -> None:
+    for text in ("saldo", "Saldo", "oi, tudo bem?", "menu", "quanto eu tenho? 5511988887777"):
+        await wa_web.deliver(delivery(text_value(text)))
+    await wa_web.deliver(delivery(button_value("extrato", "Extrato")))
+    await wa_web.deliver(delivery(button_value("vincular 1 x", "Vincular")))
+
+    samples = await samples_of(await wa_web.client.get("/metrics"))
+
+    assert updates_counted(samples, "whatsapp") == {
+        ("saldo", "ok"): 2,
+        ("greeting", "ok"): 1,
+        ("ajuda", "ok"): 1,
+        ("unknown", "ok"): 2,
+        ("extrato", "ok"): 1,
+    }
+
+
+async def test_a_telegram_greeting_is_counted_as_one(web_bot: WebBot) -> None:
+    await web_bot.deliver(private_message("Bom dia!"))
+
+    samples = await scrape(web_bot)
+
+    assert updates_counted(samples, "telegram") == {("greeting", "ok"): 1}

@@ -27,7 +27,13 @@ from tests.fixtures.graph import (
     text_value,
 )
 from tests.fixtures.telegram import ADMIN_USER_ID, FakeBotApi, private_message
-from tests.fixtures.whatsapp import ADMIN_API_TOKEN, WA_MARIA, WhatsAppWeb, open_whatsapp_web
+from tests.fixtures.whatsapp import (
+    ADMIN_API_TOKEN,
+    MENU_BUTTONS,
+    WA_MARIA,
+    WhatsAppWeb,
+    open_whatsapp_web,
+)
 from tests.test_privacy import rows_naming
 
 TTL = timedelta(days=7)
@@ -225,3 +231,106 @@ async def test_a_code_for_another_customer_asks_first_and_trocar_switches(
 
     assert (switch, keep) == (f"trocar {invite_code}", "manter")
     assert await _active(store) == WA_MARIA
+
+
+GREETINGS = [
+    "oi",
+    "oi, tudo bem?",
+    "Olá",
+    "ola",
+    "bom dia",
+    "Boa tarde!",
+    "boa noite 🌙",
+    "e aí",
+    "E aí, beleza?",
+    "hello",
+    "hi",
+    "OIII 👋",
+]
+SLASH_COMMAND = re.compile(r"(?<!\S)/\w")
+"""`/ajuda` as a word of its own: a command WhatsApp users cannot send."""
+
+
+@pytest.mark.usefixtures("wa_maria")
+@pytest.mark.parametrize("greeting", GREETINGS)
+async def test_a_greeting_gets_a_greeting_by_name_and_the_menu_with_its_buttons(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, greeting: str
+) -> None:
+    await wa_web.deliver(delivery(text_value(greeting, name="Maria")))
+
+    [reply] = graph_api.requests
+    assert reply.text.startswith("Olá, Maria! 👋\n\nEu mostro seus pontos")
+    assert "*saldo*: pontos, cashback e pontos a expirar" in reply.text
+    assert reply.buttons == MENU_BUTTONS
+    assert "Não entendi" not in reply.text
+
+
+@pytest.mark.usefixtures("wa_maria")
+async def test_a_greeting_from_a_profile_without_a_name_greets_without_one(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi
+) -> None:
+    await wa_web.deliver(delivery(text_value("oi", name="")))
+
+    assert graph_api.requests[-1].text.startswith("Olá! 👋\n\n")
+
+
+async def test_a_greeting_from_an_unlinked_user_also_says_how_to_get_linked(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi
+) -> None:
+    await wa_web.deliver(delivery(text_value("bom dia", name="Ana")))
+
+    [reply] = graph_api.requests
+    assert reply.text.startswith("Olá, Ana! 👋")
+    assert reply.text.endswith("Envie *início* para saber como vincular.")
+    assert reply.buttons == MENU_BUTTONS
+
+
+@pytest.mark.usefixtures("wa_maria")
+@pytest.mark.parametrize("word", ["menu", "Menu", "ajuda", "help"])
+async def test_menu_and_ajuda_get_the_menu(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, word: str
+) -> None:
+    await wa_web.deliver(delivery(text_value(word)))
+
+    [reply] = graph_api.requests
+    assert reply.text.startswith("Eu mostro seus pontos")
+    assert "*menu*: esta mensagem" in reply.text
+    assert reply.buttons == MENU_BUTTONS
+
+
+@pytest.mark.usefixtures("wa_maria")
+@pytest.mark.parametrize("text", ["quanto eu tenho?", "oi, quero ver meus pontos", "/pizza"])
+async def test_any_other_text_gets_a_short_not_understood_and_the_menu(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, text: str
+) -> None:
+    await wa_web.deliver(delivery(text_value(text)))
+
+    [reply] = graph_api.requests
+    first_line, rest = reply.text.split("\n\n", 1)
+    assert first_line == "Não entendi. 🤔 Veja o que eu sei fazer:"
+    assert rest.startswith("Eu mostro seus pontos")
+    assert reply.buttons == MENU_BUTTONS
+
+
+async def test_nothing_on_whatsapp_tells_the_user_to_type_a_slash_command(
+    wa_web: WhatsAppWeb, graph_api: FakeGraphApi, store: SqlStore, points_api: FakePointsApi
+) -> None:
+    unlinked = ["oi", "saldo", "extrato", "lembretes", "início", "meus dados", "privacidade"]
+    linked = [
+        *("oi", "menu", "ajuda", "help", "quanto tenho?", "saldo", "extrato", "início"),
+        *("lembretes", "lembretes off", "lembretes on", "lembretes talvez", "meus dados"),
+        *("privacidade", "desvincular", "desvincular", "A" * 43, "apagar"),
+    ]
+    for text in unlinked:
+        await wa_web.deliver(delivery(text_value(text)))
+    points_api.set_customer(WA_MARIA, customer_payload())
+    async with store.unit_of_work() as uow:
+        await uow.links.link("whatsapp", MARIA_WA_ID, WA_MARIA, None, NOW)
+        await uow.commit()
+    for text in linked:
+        await wa_web.deliver(delivery(text_value(text)))
+    await wa_web.deliver(delivery(button_value("apagar cancelar", "Cancelar")))
+
+    assert len(graph_api.requests) >= len(unlinked) + len(linked) + 1
+    told = [request.text for request in graph_api.requests if SLASH_COMMAND.search(request.text)]
+    assert told == []

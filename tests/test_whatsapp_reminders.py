@@ -134,6 +134,18 @@ async def test_inside_the_window_the_reminder_is_a_message_with_buttons(
 
 
 @pytest.mark.usefixtures("maria_on_whatsapp")
+async def test_the_reminder_says_to_send_lembretes_off_as_a_word_not_a_slash_command(
+    make_sweep: Callable[[], ReminderSweep], graph_api: FakeGraphApi, store: SqlStore
+) -> None:
+    await _wrote(store, NOW - timedelta(hours=2))
+
+    await make_sweep().sweep(NOW)
+
+    [reminder] = graph_api.requests
+    assert reminder.text.endswith("Para não receber mais estes avisos, envie *lembretes off*.")
+
+
+@pytest.mark.usefixtures("maria_on_whatsapp")
 async def test_outside_the_window_the_reminder_is_the_template_with_its_four_parameters(
     make_sweep: Callable[[], ReminderSweep], graph_api: FakeGraphApi, store: SqlStore
 ) -> None:

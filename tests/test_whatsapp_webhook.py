@@ -25,7 +25,7 @@ from tests.fixtures.graph import (
     status_value,
     text_value,
 )
-from tests.fixtures.whatsapp import WhatsAppWeb
+from tests.fixtures.whatsapp import MENU_BUTTONS, WhatsAppWeb
 from tests.helpers import errors_logged
 
 HANDSHAKE = {"hub.mode": "subscribe", "hub.challenge": "1158201444"}
@@ -108,7 +108,8 @@ async def test_a_forged_button_id_gets_the_help_menu_and_runs_nothing(
 
     [reply] = graph_api.requests
     assert "1.234" not in reply.text
-    assert reply.buttons == [("ajuda", "❓ Ajuda")]
+    assert reply.text.startswith("Não entendi. 🤔 Veja o que eu sei fazer:")
+    assert reply.buttons == MENU_BUTTONS
 
 
 async def test_every_message_of_every_entry_in_one_delivery_is_answered(
@@ -330,10 +331,13 @@ async def test_an_image_or_an_unknown_text_gets_the_help_menu(
     image["messages"][0] |= {"type": "image", "image": {"id": "1", "mime_type": "image/jpeg"}}
     del image["messages"][0]["text"]
 
-    await wa_web.deliver(delivery(image, text_value("oi, tudo bem?")))
+    await wa_web.deliver(delivery(image, text_value("quanto eu tenho?")))
 
     assert len(graph_api.requests) == 2
-    assert all(request.buttons == [("ajuda", "❓ Ajuda")] for request in graph_api.requests)
+    for request in graph_api.requests:
+        assert request.text.startswith("Não entendi. 🤔 Veja o que eu sei fazer:")
+        assert "*saldo*: pontos, cashback e pontos a expirar" in request.text
+        assert request.buttons == MENU_BUTTONS
 
 
 async def test_a_message_the_graph_api_refuses_is_logged_without_the_token_or_the_text(

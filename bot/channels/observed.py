@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import Application
 
 from bot.channels.turns import Turns
 from bot.channels.wellformed import WHY, defect, valid_update_id
-from bot.core import commands
+from bot.core.conversation import OTHER, label
 from bot.logs import log_context
 from bot.metrics import SKIP_REASONS, Metrics, SkipReason
 
@@ -141,15 +142,11 @@ async def stop_within(
 def command_label(update: Update, bot_username: str | None) -> str:
     """Name what the update asks for, from a small fixed set (metrics labels must be few)."""
     if update.callback_query is not None:
-        command = commands.action(update.callback_query.data or "")
-        return command.name if command is not None else "unknown"
+        return label(None, update.callback_query.data or "", private=True)
     if update.my_chat_member is not None:
         return "my_chat_member"
-    message = update.effective_message
+    message, chat = update.effective_message, update.effective_chat
     if message is None or message.text is None:
-        return "other"
-    try:
-        command = commands.parse(message.text, bot_username)
-    except commands.NotForThisBot:
-        return "other_bot"
-    return command.name if command is not None else "unknown"
+        return OTHER
+    private = chat is not None and chat.type == ChatType.PRIVATE
+    return label(message.text, None, private=private, bot_username=bot_username)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.channels.turns import Turns
-from bot.core.conversation import Conversation
+from bot.core.conversation import Conversation, label
 from bot.core.messages import Incoming, Reply
 from bot.core.models import UserProfile
 from bot.core.ports import DeliveryError, RecipientBlockedError, Store
@@ -115,10 +115,17 @@ class WhatsAppChannel:
         return self.conversation.store
 
     async def handle_message(self, message: InboundMessage) -> None:
-        """Answer one message, unless it was delivered before (in this process or another)."""
+        """Answer one message, unless it was delivered before (in this process or another).
+
+        Counted and logged by what it asks for, as Telegram updates are; the message id is
+        the update id.
+        """
         started = time.perf_counter()
         outcome = "ok"
-        with log_context(channel=CHANNEL, user_id=message.wa_id):
+        command = label(message.text, message.action, private=True)
+        with log_context(
+            update_id=message.message_id, channel=CHANNEL, user_id=message.wa_id, command=command
+        ):
             try:
                 # One delivery's messages each get a task: in turns, they are handled in the
                 # order the user sent them, so an erase comes after the messages before it.
@@ -129,7 +136,7 @@ class WhatsAppChannel:
                 outcome = "error"
                 logger.error("Failed to handle a WhatsApp message: %s", describe(exc))
         if self.metrics is not None:
-            self.metrics.update_handled(CHANNEL, "message", outcome, time.perf_counter() - started)
+            self.metrics.update_handled(CHANNEL, command, outcome, time.perf_counter() - started)
 
     async def _handle(self, message: InboundMessage) -> None:
         now = self.clock()

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.bonifiq.errors import CustomerNotFoundError
 from bot.bonifiq.models import MAX_CUSTOMER_ID_LENGTH, canonical_customer_id
-from bot.core import arguments, views
+from bot.core import arguments, invites, views
 from bot.core import format as fmt
 from bot.core.commands import Command
 from bot.core.context import Context
@@ -57,9 +57,35 @@ async def link(ctx: Context, incoming: Incoming, command: Command, now: datetime
         lines.append(ctx.texts.text("admin.link_replaced", previous=previous.customer_id))
     if checked is None:
         lines.append(ctx.texts.text("admin.link_unchecked"))
+    if target_user is None or target_user.chat_id is None:
+        lines += await _waiting_for_user(ctx, incoming, target, customer_id, now)
     replies = [Reply(Html("\n".join(lines)))]
     replies += ctx.notify(target_user, admin, "notify.linked", customer_id)
     return replies
+
+
+async def _waiting_for_user(
+    ctx: Context, incoming: Incoming, target: str, customer_id: str, now: datetime
+) -> list[Html]:
+    """Explain that the bot cannot write to the user yet, and offer the customer's invite.
+
+    The bot may only write to a user who opened a chat with it: until then no reminder and
+    no notice reaches them. The invite opens that chat.
+    """
+    issued = await invites.issue(
+        ctx.store,
+        customer_id,
+        channel=incoming.user.channel,
+        via="admin",
+        issued_by=incoming.user.user_id,
+        now=now,
+        ttl=ctx.invite_ttl,
+    )
+    return [
+        Html(""),
+        ctx.texts.text("admin.link_waiting", user_id=target),
+        *invites.issued_lines(ctx, issued, incoming.bot_username),
+    ]
 
 
 def _link_request(ctx: Context, args: str) -> tuple[str, str] | Reply:

@@ -13,7 +13,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "start": ("start", "iniciar", "inicio"),
     "saldo": ("saldo", "balance", "pontos"),
     "extrato": ("extrato", "history"),
-    "ajuda": ("ajuda", "help"),
+    "ajuda": ("ajuda", "help", "menu"),
     "desvincular": ("desvincular", "unlink"),
     "vincular": ("vincular", "link"),
     "cliente": ("cliente", "whois"),
@@ -57,6 +57,45 @@ DEEP_LINKS = frozenset({"saldo", "extrato", "lembretes"})
 _BY_ALIAS = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
 # Commands people write as two words where slash commands are not offered (WhatsApp).
 _PHRASES = {"meus dados": "meusdados", "my data": "meusdados"}
+
+SLASHLESS_CHANNELS = frozenset({"whatsapp"})
+"""Channels without slash commands: users type bare words, and what the bot does not
+understand gets the menu instead of a pointer to `/ajuda`."""
+GREETING = "greeting"
+"""What a message that only greets ("oi, tudo bem?", "Bom dia!") asks for."""
+GREETING_LIMIT = 80
+"""Characters past which a message is not taken for a greeting, whatever it says."""
+# Greetings, and the small talk that may come with them; a message is a greeting when it has
+# one of the first and nothing but words of both (accents, case, punctuation and emoji aside).
+_GREETINGS = (
+    *("oi", "oie", "ola", "alo", "hola", "opa", "salve", "eai", "eae", "e ai", "e ae"),
+    *("bom dia", "boa tarde", "boa noite"),
+    *("hello", "hi", "hey", "good morning", "good afternoon", "good evening"),
+)
+_SMALL_TALK = frozenset(
+    {
+        *("tudo", "td", "bem", "bom", "boa", "certo", "joia", "beleza", "blz", "tranquilo"),
+        *("como", "vai", "voce", "vc", "esta", "ta", "e", "ai", "ae", "dia", "tarde", "noite"),
+        *("pessoal", "gente", "amigo", "amiga", "moco", "moca", "bot"),
+        *("how", "are", "you", "there"),
+    }
+)
+
+_REPEATS = re.compile(r"(.)\1+")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _squeeze(word: str) -> str:
+    """Collapse repeated letters (`oiii` → `oi`, `olaaa` → `ola`): people stretch greetings."""
+    return _REPEATS.sub(r"\1", word)
+
+
+_GREETING_PHRASES = frozenset(
+    " ".join(_squeeze(word) for word in phrase.split()) for phrase in _GREETINGS
+)
+_GREETING_WORDS = frozenset(
+    word for phrase in _GREETING_PHRASES for word in phrase.split()
+) | frozenset(_squeeze(word) for word in _SMALL_TALK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +152,21 @@ def _bare_phrase(head: str, rest: str) -> Command | None:
         return Command(name, word)
     phrase = _PHRASES.get(f"{_fold(head)} {word}")
     return Command(phrase) if phrase else None
+
+
+def is_greeting(text: str) -> bool:
+    """Tell whether a message only greets: `oi`, `Olá!`, `oi, tudo bem?`, `bom dia 👋`, `hello`.
+
+    Accents, case, punctuation and emoji do not matter; any word that is neither a greeting
+    nor small talk makes it something else ("oi, quero meu saldo").
+    """
+    if len(text) > GREETING_LIMIT:
+        return False
+    words = [_squeeze(word) for word in _WORD.findall(_fold(text))]
+    if not words or not set(words) <= _GREETING_WORDS:
+        return False
+    pairs = (" ".join(words[index : index + 2]) for index in range(len(words) - 1))
+    return any(phrase in _GREETING_PHRASES for phrase in (*words, *pairs))
 
 
 def _split_head(text: str) -> tuple[str, str, str]:

@@ -72,10 +72,23 @@ class Context:
         return timedelta(hours=self.invite_ttl_hours)
 
     def reply(
-        self, key: str, *, buttons: Buttons = (), chat_id: str | None = None, **values: object
+        self,
+        key: str,
+        *,
+        buttons: Buttons = (),
+        chat_id: str | None = None,
+        for_channel: str | None = None,
+        **values: object,
     ) -> Reply:
-        """Return the catalogue's message `key`, filled in, as a reply."""
-        return Reply(self.texts.text(key, **values), buttons=buttons, chat_id=chat_id)
+        """Return the catalogue's message `key`, filled in, as a reply.
+
+        `for_channel` picks the channel's own wording where it has one (`key@whatsapp`).
+        """
+        if for_channel is None:
+            text = self.texts.text(key, **values)
+        else:
+            text = self.texts.text_for(for_channel, key, **values)
+        return Reply(text, buttons=buttons, chat_id=chat_id)
 
     def main_buttons(self) -> Buttons:
         """Return the Saldo and Extrato buttons that sit under customer replies."""

@@ -11,7 +11,7 @@ from bot.core import admin, commands, customer, invites, limits, privacy
 from bot.core.commands import Command, NotForThisBot
 from bot.core.context import Context, Handler, link_already_read
 from bot.core.messages import Incoming, Reply
-from bot.core.models import UserProfile
+from bot.core.models import Sighting, UserProfile
 from bot.failures import describe
 
 logger = logging.getLogger(__name__)
@@ -41,8 +41,13 @@ HANDLERS: dict[str, Handler] = {
     "privacidade": privacy.privacy,
     "meusdados": privacy.my_data,
     "apagar": privacy.forget,
+    commands.GREETING: customer.greet,
 }
 """Each command's use case, by canonical name (see `bot.core.commands.ALIASES`)."""
+
+UNKNOWN, OTHER, OTHER_BOT = "unknown", "other", "other_bot"
+LABELS = frozenset({*HANDLERS, UNKNOWN, OTHER, OTHER_BOT})
+"""Every name `label` gives: a closed set, since metrics labels and log fields must be few."""
 
 SHOWS_LAST_SEEN = "meusdados"
 """The command that shows the user when they were last seen: it must say now, to the minute."""
@@ -74,10 +79,11 @@ class Conversation(Context):
                 async with self.store.unit_of_work() as uow:
                     await uow.users.seen(user, chat_id, now)
                     await uow.commit()
+            notice = self._link_notice(incoming, command, sighting)
             if command is None:
-                return [self.reply("unknown", buttons=self.help_button())]
+                return notice + customer.not_understood(self, incoming)
             with link_already_read(user.channel, user.user_id, sighting.link):
-                return await self.dispatch(incoming, command, now)
+                return notice + await self.dispatch(incoming, command, now)
         except Exception as exc:
             # Not logger.exception: a traceback's messages may quote personal data.
             logger.error(
@@ -100,6 +106,25 @@ class Conversation(Context):
             command = Command(command.args)
         return await HANDLERS[command.name](self, incoming, command, now)
 
+    def _link_notice(
+        self, incoming: Incoming, command: Command | None, sighting: Sighting
+    ) -> list[Reply]:
+        """Tell a user an admin linked before the bot had their chat, on their first message.
+
+        `/start` (an invite link too) says what the user is linked to by itself.
+        """
+        link, user = sighting.link, incoming.user
+        if (
+            not sighting.new_chat
+            or link is None
+            or link.linked_by in (None, user.user_id)
+            or (command is not None and command.name == "start")
+        ):
+            return []
+        return [
+            self.reply("notify.linked", for_channel=user.channel, customer_id=link.customer_id)
+        ]
+
     async def reachability_changed(
         self, user: UserProfile, reachable: bool, now: datetime
     ) -> None:
@@ -121,15 +146,48 @@ class Conversation(Context):
         return [(name, self.texts.text(f"menu.{name}")) for name in names]
 
     def _command(self, incoming: Incoming) -> Command | None:
-        if incoming.action is not None:
-            return commands.action(incoming.action)
-        if incoming.text is None:
-            return None
-        command = commands.parse(incoming.text, incoming.bot_username)
-        if command is None and incoming.private and invites.is_issued_code(incoming.text):
-            # A wa.me invite link puts the bare code in the message: the same as /start <code>.
-            return Command("start", incoming.text.strip())
-        return command
+        return recognise(
+            incoming.text,
+            incoming.action,
+            private=incoming.private,
+            bot_username=incoming.bot_username,
+        )
+
+
+def recognise(
+    text: str | None, action: str | None, *, private: bool, bot_username: str | None = None
+) -> Command | None:
+    """Return what a message or a button press asks for, or None when it is nothing of ours.
+
+    Raises:
+        NotForThisBot: the command is addressed to another bot.
+    """
+    if action is not None:
+        return commands.action(action)
+    if text is None:
+        return None
+    command = commands.parse(text, bot_username)
+    if command is not None or not private:
+        return command  # greetings in a group are chatter, not for us
+    if invites.is_issued_code(text):
+        # A wa.me invite link puts the bare code in the message: the same as /start <code>.
+        return Command("start", text.strip())
+    if commands.is_greeting(text):
+        return Command(commands.GREETING)
+    return None
+
+
+def label(
+    text: str | None, action: str | None, *, private: bool, bot_username: str | None = None
+) -> str:
+    """Name what a message asks for, from `LABELS` (never the user's own words)."""
+    try:
+        command = recognise(text, action, private=private, bot_username=bot_username)
+    except NotForThisBot:
+        return OTHER_BOT
+    if command is not None:
+        return command.name
+    return OTHER if text is None and action is None else UNKNOWN
 
 
 _USER_ID = re.compile(r"[0-9]{1,32}")

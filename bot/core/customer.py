@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.bonifiq.errors import BonifiqResponseError, CustomerNotFoundError
 from bot.bonifiq.models import CustomerPoints
-from bot.core import arguments, views
+from bot.core import arguments, commands, views
 from bot.core import format as fmt
 from bot.core.commands import Command
 from bot.core.context import Context, Unavailable
@@ -22,19 +22,19 @@ async def start(ctx: Context, incoming: Incoming, command: Command, now: datetim
     """Greet the user with their link, or tell them how to get linked and what is kept."""
     if not incoming.private:
         return ctx.private_only(command.name)
-    link = await ctx.active_link(incoming.user.channel, incoming.user.user_id)
-    first_name = fmt.shorten(incoming.user.first_name or "", views.NAME_LIMIT)
-    name = first_name or ctx.texts.text("name.fallback")
+    channel = incoming.user.channel
+    link = await ctx.active_link(channel, incoming.user.user_id)
+    name = _first_name(incoming) or ctx.texts.text("name.fallback")
     if link is not None:
         return [
             ctx.reply(
                 "start.linked",
                 buttons=ctx.main_buttons(),
+                for_channel=channel,
                 name=name,
                 customer_id=link.customer_id,
             )
         ]
-    channel = incoming.user.channel
     text = ctx.texts.text_for(
         channel,
         "start.unlinked",
@@ -43,6 +43,30 @@ async def start(ctx: Context, incoming: Incoming, command: Command, now: datetim
         privacy=ctx.texts.text_for(channel, "privacy"),
     )
     return [Reply(text)]
+
+
+async def greet(ctx: Context, incoming: Incoming, command: Command, now: datetime) -> list[Reply]:
+    """Answer "oi, tudo bem?" in kind, by name, with the menu; unlinked users learn to link."""
+    channel = incoming.user.channel
+    name = _first_name(incoming)
+    hello = ctx.texts.text("greeting", name=name) if name else ctx.texts.text("greeting.anonymous")
+    after = []
+    if await ctx.active_link(channel, incoming.user.user_id) is None:
+        after.append(ctx.texts.text_for(channel, "not_linked"))
+    return [Reply(menu(ctx, incoming, before=[hello], after=after), buttons=ctx.main_buttons())]
+
+
+def not_understood(ctx: Context, incoming: Incoming) -> list[Reply]:
+    """Say so; where there are no slash commands to point to (WhatsApp), show the menu too."""
+    channel = incoming.user.channel
+    if channel not in commands.SLASHLESS_CHANNELS:
+        return [ctx.reply("unknown", buttons=ctx.help_button())]
+    lead = ctx.texts.text_for(channel, "unknown")
+    return [Reply(menu(ctx, incoming, before=[lead]), buttons=ctx.main_buttons())]
+
+
+def _first_name(incoming: Incoming) -> str:
+    return fmt.shorten(incoming.user.first_name or "", views.NAME_LIMIT)
 
 
 async def balance(
@@ -80,7 +104,7 @@ async def _with_customer(
         return ctx.private_only(command.name)
     link = await ctx.active_link(incoming.user.channel, incoming.user.user_id)
     if link is None:
-        return [ctx.reply("not_linked")]
+        return [ctx.reply("not_linked", for_channel=incoming.user.channel)]
     try:
         customer = await ctx.fetch(link.customer_id)
     except CustomerNotFoundError:
@@ -97,13 +121,25 @@ async def _with_customer(
 
 
 async def help_(ctx: Context, incoming: Incoming, command: Command, now: datetime) -> list[Reply]:
-    """List what the bot does and the commands this user may use."""
-    parts = [ctx.texts.text("help.intro"), ctx.texts.text("help.user_commands")]
+    """List what the bot does and the commands this user may use (also `menu`)."""
+    buttons = ctx.main_buttons() if incoming.private else ()
+    return [Reply(menu(ctx, incoming), buttons=buttons)]
+
+
+def menu(
+    ctx: Context, incoming: Incoming, *, before: Sequence[str] = (), after: Sequence[str] = ()
+) -> Html:
+    """Return the help menu in the channel's words (slash commands, or words to send)."""
+    channel = incoming.user.channel
+    parts = [
+        *before,
+        ctx.texts.text("help.intro"),
+        ctx.texts.text_for(channel, "help.user_commands"),
+    ]
     if ctx.is_admin(incoming):
         parts.append(ctx.texts.text("help.admin_commands"))
-    parts.append(ctx.texts.text("help.english"))
-    buttons = ctx.main_buttons() if incoming.private else ()
-    return [Reply(Html("\n\n".join(parts)), buttons=buttons)]
+    parts += [ctx.texts.text_for(channel, "help.english"), *after]
+    return Html("\n\n".join(parts))
 
 
 async def unlink(ctx: Context, incoming: Incoming, command: Command, now: datetime) -> list[Reply]:
@@ -126,10 +162,10 @@ async def reminders(
     """Show whether expiration reminders are on, or turn them on or off."""
     if not incoming.private:
         return ctx.private_only(command.name)
+    user = incoming.user
     wanted = arguments.on_off(command.args)
     if command.args and wanted is None:
-        return [ctx.reply("reminders.usage")]
-    user = incoming.user
+        return [ctx.reply("reminders.usage", for_channel=user.channel)]
     async with ctx.store.unit_of_work() as uow:
         if wanted is None:
             link = await uow.links.active(user.channel, user.user_id)
@@ -137,7 +173,7 @@ async def reminders(
             link = await uow.links.set_reminders(user.channel, user.user_id, wanted)
             await uow.commit()
     if link is None:
-        return [ctx.reply("not_linked")]
+        return [ctx.reply("not_linked", for_channel=user.channel)]
     enabled = link.reminders_enabled
     if wanted is None:
         key = "reminders.on" if enabled else "reminders.off"
@@ -148,7 +184,7 @@ async def reminders(
         if enabled
         else Button(ctx.texts.text("button.reminders_on"), action="lembretes on")
     )
-    return [ctx.reply(key, buttons=((toggle,),), days=_days_text(ctx))]
+    return [ctx.reply(key, buttons=((toggle,),), for_channel=user.channel, days=_days_text(ctx))]
 
 
 def _days_text(ctx: Context) -> str:

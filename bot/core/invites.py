@@ -22,6 +22,7 @@ from bot.core.context import Context, Unavailable
 from bot.core.messages import Button, Incoming, Reply
 from bot.core.models import AuditEntry, NewInvite
 from bot.core.ports import Store
+from bot.core.texts import Html
 
 logger = logging.getLogger(__name__)
 
@@ -114,18 +115,25 @@ async def invite(ctx: Context, incoming: Incoming, command: Command, now: dateti
         now=now,
         ttl=ctx.invite_ttl,
     )
+    lines = issued_lines(ctx, issued, incoming.bot_username)
+    if not checked:
+        lines.append(ctx.texts.text("invite.unchecked"))
+    return [Reply("\n".join(lines))]
+
+
+def issued_lines(ctx: Context, issued: IssuedInvite, bot_username: str | None) -> list[Html]:
+    """Show an admin a new invite: its link on each channel that is on, and its expiry."""
     expires = fmt.moment(issued.expires_at, ctx.timezone)
-    if incoming.bot_username:
-        key, target = "invite.issued", issued.telegram_url(incoming.bot_username)
+    if bot_username:
+        key, target = "invite.issued", issued.telegram_url(bot_username)
     else:
         key, target = "invite.issued_code", issued.code
+    customer_id = issued.customer_id
     lines = [ctx.texts.text(key, customer_id=customer_id, target=target, expires=expires)]
     if ctx.whatsapp_number:
         url = issued.whatsapp_url(ctx.whatsapp_number)
         lines.append(ctx.texts.text("invite.issued_whatsapp", url=url))
-    if not checked:
-        lines.append(ctx.texts.text("invite.unchecked"))
-    return [Reply("\n".join(lines))]
+    return lines
 
 
 def is_issued_code(text: str) -> bool:

@@ -125,6 +125,9 @@ class Sighting:
     stale: bool
     """True when `seen` would change the stored user: new, renamed, another chat, blocked,
     or last seen longer ago than the repository keeps `last_seen_at` to."""
+    new_chat: bool = False
+    """True when the message opens the user's private chat with the bot: the user is stored
+    (say, linked by an admin) but the bot had no chat it could write to until now."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,6 +104,14 @@ class ReminderRepository(Protocol):
         """Return how many customers have at least one chat to remind."""
         ...
 
+    async def count_waiting(self, channel: str | None = None) -> int:
+        """Return the active links with reminders on whose user never opened a private chat.
+
+        The bot may not write first: these users get reminders once they write to it.
+        `channel=None` counts every channel.
+        """
+        ...
+
     async def targets(self, channel: str, after: str | None, limit: int) -> TargetPage:
         """Look at up to `limit` linked customers (by id, after `after`); return those with chats.
 

@@ -31,6 +31,7 @@ async def privacy(
         identity=texts.text_for(channel, "privacy.identity"),
         received=texts.text_for(channel, "privacy.received"),
         received_kept=texts.text_for(channel, "privacy.received_kept"),
+        rights=texts.text_for(channel, "privacy.rights"),
         ledger_days=LEDGER_RETENTION_DAYS,
         retention_days=ctx.retention_days,
     )
@@ -103,7 +104,8 @@ def _render(ctx: Context, stored: StoredData) -> Html:
         )
     if stored.blocked_at is not None:
         lines.append(texts.text("mydata.blocked", since=fmt.moment(stored.blocked_at, zone)))
-    lines += ["", texts.text("mydata.not_stored"), texts.text("mydata.rights")]
+    rights = texts.text_for(user.channel, "mydata.rights")
+    lines += ["", texts.text("mydata.not_stored"), rights]
     return Html("\n".join(lines))
 
 

@@ -85,9 +85,13 @@ def due_expirations(
 
 
 def reminder(
-    customer: CustomerPoints, due: list[DueExpiration], timezone: tzinfo, texts: Catalogue
+    customer: CustomerPoints,
+    due: list[DueExpiration],
+    timezone: tzinfo,
+    texts: Catalogue,
+    channel: str = "telegram",
 ) -> Reply:
-    """Render one reminder covering every due expiration of a customer."""
+    """Render one reminder covering every due expiration of a customer, for `channel`."""
     total = sum(item.points for item in due)
     lines: list[str] = [texts.text("reminder.title", points=fmt.points(total)), ""]
     for item in due[:EXPIRATIONS_LIMIT]:
@@ -103,7 +107,7 @@ def reminder(
     lines += ["", texts.text("reminder.balance", points=fmt.points(customer.points_balance))]
     if customer.cashback_balance:
         lines.append(texts.text("balance.cashback", cashback=fmt.money(customer.cashback_balance)))
-    lines += ["", texts.text("reminder.how_to_stop")]
+    lines += ["", texts.text_for(channel, "reminder.how_to_stop")]
     buttons = (
         (
             Button(texts.text("button.balance_full"), action="saldo"),
@@ -133,7 +137,10 @@ def template(
 
 
 def sweep_report(summary: SweepSummary, texts: Catalogue) -> Reply:
-    """Render a sweep's summary for admins, naming customers BonifiQ no longer knows."""
+    """Render a sweep's summary for admins, naming customers BonifiQ no longer knows.
+
+    Links whose user never opened the bot are counted: no reminder can reach them yet.
+    """
     lines = [
         texts.text(
             "admin.sweep_done",
@@ -150,6 +157,10 @@ def sweep_report(summary: SweepSummary, texts: Catalogue) -> Reply:
         if len(summary.unknown_customers) > UNKNOWN_LISTED:
             shown += f" (+{len(summary.unknown_customers) - UNKNOWN_LISTED})"
         lines.append(texts.text("admin.sweep_unknown", ids=shown))
+    if summary.waiting == 1:
+        lines.append(texts.text("admin.sweep_waiting_one"))
+    elif summary.waiting:
+        lines.append(texts.text("admin.sweep_waiting_many", count=fmt.number(summary.waiting)))
     return Reply(Html("\n".join(lines)))
 
 
@@ -181,6 +192,9 @@ class SweepSummary:
     """Customers that could not be fetched, plus reminders that could not be delivered."""
     blocked: int = 0
     """Chats that turned out to have blocked the bot (they are not swept again)."""
+    waiting: int = 0
+    """Links whose user never opened a chat with the bot, which may not write first: they
+    get reminders once the user writes to it."""
     unknown_customers: list[str] = field(default_factory=list)
 
     @property
@@ -196,6 +210,7 @@ class SweepSummary:
         self.skipped += other.skipped
         self.failed += other.failed
         self.blocked += other.blocked
+        self.waiting += other.waiting
         self.unknown_customers += [
             customer
             for customer in other.unknown_customers
@@ -213,8 +228,16 @@ class SweepSummary:
         }
 
     def line(self) -> str:
-        """Return a one-line summary for operators' logs and the command line."""
-        return (
+        """Return a one-line summary for operators' logs and the command line.
+
+        Links waiting for their user to open the bot are named only when there are any.
+        """
+        line = (
             f"customers checked: {self.checked}/{self.customers}, reminders sent: {self.sent},"
             f" skipped: {self.skipped}, failed: {self.failed}, blocked chats: {self.blocked}"
         )
+        if self.waiting == 1:
+            return line + "; 1 link waiting for its user to open the bot"
+        if self.waiting:
+            return line + f"; {self.waiting} links waiting for their users to open the bot"
+        return line

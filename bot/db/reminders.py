@@ -50,6 +50,23 @@ class SqlReminderRepository:
         count: int = await self._session.scalar(statement.where(_qualifying(channel))) or 0
         return count
 
+    async def count_waiting(self, channel: str | None = None) -> int:
+        """Return the active links with reminders on whose user has no private chat yet."""
+        statement = (
+            select(func.count())
+            .select_from(LinkRow)
+            .join(ChatUserRow, LinkRow.chat_user_id == ChatUserRow.id)
+            .where(
+                LinkRow.unlinked_at.is_(None),
+                LinkRow.reminders_enabled,
+                ChatUserRow.chat_id.is_(None),
+            )
+        )
+        if channel is not None:
+            statement = statement.where(ChatUserRow.channel == channel)
+        count: int = await self._session.scalar(statement) or 0
+        return count
+
     async def targets(self, channel: str, after: str | None, limit: int) -> TargetPage:
         """Look at up to `limit` linked customers (by id, after `after`); return those with chats.
 

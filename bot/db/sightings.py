@@ -64,7 +64,8 @@ async def read_sighting(
 
     Stale means `seen` must run: the user is new, their profile (as `seen` would store it) or
     private chat changed, they had blocked the bot, or `last_seen_at` is `LAST_SEEN_PRECISION`
-    or more before `now`.
+    or more before `now`. A new chat is a private chat (`chat_id`) for a stored user who had
+    none (linked by an admin, or seen only in a group).
     """
     require_aware(now)
     parameters = {"channel": profile.channel, "user_id": profile.user_id}
@@ -83,7 +84,8 @@ async def read_sighting(
         or now - row.last_seen_at >= LAST_SEEN_PRECISION
     )
     link = None if row.customer_id is None else to_link(row, profile)
-    return Sighting(link=link, stale=stale)
+    new_chat = chat_id is not None and row.chat_id is None
+    return Sighting(link=link, stale=stale, new_chat=new_chat)
 
 
 class _SightingRow(NamedTuple):

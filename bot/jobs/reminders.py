@@ -147,6 +147,7 @@ class ReminderSweep:
         channel = self.notifier.channel
         async with self.store.unit_of_work(writes=False) as uow:
             total = await uow.reminders.count_targets(channel)
+            summary.waiting = await uow.reminders.count_waiting(channel)
         targets: asyncio.Queue[ReminderTarget | None] = asyncio.Queue(self.concurrency * 2)
         jobs: asyncio.Queue[_Job | None] = asyncio.Queue(self.senders * 8)
         done = 0
@@ -292,7 +293,7 @@ class ReminderSweep:
             if not due:
                 return
             message = limits.fit(
-                reminder(customer, due, self.timezone, self.texts),
+                reminder(customer, due, self.timezone, self.texts, self.notifier.channel),
                 limits.for_channel(self.notifier.channel),
             )
             try:

@@ -37,6 +37,12 @@ MESSAGES: dict[str, str] = {
         " da loja.\n\n"
         "Toque em <b>Saldo</b> para ver seus pontos e cashback, ou envie /ajuda."
     ),
+    "start.linked@whatsapp": (
+        "Olá, {name}! 👋\n"
+        "Sua conta está vinculada ao cadastro <b>{customer_id}</b> no programa de fidelidade"
+        " da loja.\n\n"
+        "Toque em <b>Saldo</b> para ver seus pontos e cashback, ou envie <b>menu</b>."
+    ),
     "start.unlinked": (
         "Olá, {name}! 👋\n"
         "Eu mostro seus pontos, cashback e vencimentos do programa de fidelidade da loja.\n\n"
@@ -68,6 +74,9 @@ MESSAGES: dict[str, str] = {
         " apagar tudo e privacidade para os detalhes.</i>"
     ),
     "name.fallback": "cliente",
+    # A message that only greets ("oi, tudo bem?"): the greeting, then the menu
+    "greeting": "Olá, {name}! 👋",
+    "greeting.anonymous": "Olá! 👋",
     # /ajuda
     "help.intro": "Eu mostro seus pontos, cashback e vencimentos do programa de fidelidade.",
     "help.user_commands": (
@@ -92,6 +101,22 @@ MESSAGES: dict[str, str] = {
         "/lembrar_agora: enviar agora os avisos de pontos a expirar"
     ),
     "help.english": "Os comandos também funcionam em inglês: /balance, /history, /reminders, /mydata, /privacy, /forget, /help.",
+    # WhatsApp has no slash commands: the menu lists the words to send.
+    "help.user_commands@whatsapp": (
+        "<b>saldo</b>: pontos, cashback e pontos a expirar\n"
+        "<b>extrato</b>: últimas movimentações de pontos\n"
+        "<b>início</b>: seu vínculo com a loja\n"
+        "<b>lembretes</b>: avisos de pontos a expirar (<b>lembretes on</b> ou"
+        " <b>lembretes off</b> para ligar ou desligar)\n"
+        "<b>meus dados</b>: tudo o que o bot guarda sobre você\n"
+        "<b>privacidade</b>: o que guardamos, por quê e por quanto tempo\n"
+        "<b>desvincular</b>: remover o vínculo da sua conta\n"
+        "<b>apagar</b>: apagar todos os seus dados do bot\n"
+        "<b>menu</b>: esta mensagem"
+    ),
+    "help.english@whatsapp": (
+        "Também entendo em inglês: balance, history, reminders, my data, privacy, forget, help."
+    ),
     # /saldo
     "balance.title": "💰 <b>Saldo de {name}</b>",
     "balance.title_anonymous": "💰 <b>Seu saldo</b>",
@@ -126,6 +151,10 @@ MESSAGES: dict[str, str] = {
         "Sua conta ainda não está vinculada a um cadastro da loja. Envie /start para saber"
         " como vincular."
     ),
+    "not_linked@whatsapp": (
+        "Sua conta ainda não está vinculada a um cadastro da loja. Envie <b>início</b> para"
+        " saber como vincular."
+    ),
     "customer_not_found": (
         "Não encontramos o cadastro <b>{customer_id}</b> no programa de fidelidade da loja."
         " Fale com a loja para corrigir o vínculo."
@@ -147,6 +176,7 @@ MESSAGES: dict[str, str] = {
         " comigo. Toque no botão abaixo."
     ),
     "unknown": "Não entendi. 🤔 Envie /ajuda para ver o que eu sei fazer.",
+    "unknown@whatsapp": "Não entendi. 🤔 Veja o que eu sei fazer:",
     "not_allowed": "Desculpe, este comando não está disponível para você.",
     # /desvincular (self)
     "unlink.done": (
@@ -161,6 +191,9 @@ MESSAGES: dict[str, str] = {
     "reminder.template_no_name": "cliente",
     "whatsapp.buttons_follow_up": "O que deseja fazer agora?",
     "reminder.how_to_stop": "Para não receber mais estes avisos, envie /lembretes off.",
+    "reminder.how_to_stop@whatsapp": (
+        "Para não receber mais estes avisos, envie <b>lembretes off</b>."
+    ),
     "reminders.on": (
         "🔔 Os avisos de pontos a expirar estão <b>ligados</b>. Aviso com {days} dias de"
         " antecedência."
@@ -173,7 +206,13 @@ MESSAGES: dict[str, str] = {
     "reminders.turned_off": (
         "🔕 Pronto, avisos <b>desligados</b>. Envie /lembretes on para ligar de novo."
     ),
+    "reminders.turned_off@whatsapp": (
+        "🔕 Pronto, avisos <b>desligados</b>. Envie <b>lembretes on</b> para ligar de novo."
+    ),
     "reminders.usage": "Use /lembretes on para ligar ou /lembretes off para desligar os avisos.",
+    "reminders.usage@whatsapp": (
+        "Envie <b>lembretes on</b> para ligar ou <b>lembretes off</b> para desligar os avisos."
+    ),
     "days.join": "{first} e {last}",
     # Admin commands
     "admin.usage_link": (
@@ -191,6 +230,12 @@ MESSAGES: dict[str, str] = {
     ),
     "admin.link_done": "✅ Usuário <code>{user_id}</code> vinculado ao cliente <b>{customer_id}</b>{name}.",
     "admin.link_replaced": "O vínculo anterior, com <b>{previous}</b>, foi encerrado.",
+    "admin.link_waiting": (
+        "⏳ O usuário <code>{user_id}</code> ainda não abriu uma conversa com o bot, que só pode"
+        " escrever a quem já lhe escreveu: os avisos começam quando ele enviar a primeira"
+        " mensagem ao bot, e então ele verá que está vinculado. Envie a ele este convite, que"
+        " abre a conversa:"
+    ),
     "admin.link_same": "O usuário <code>{user_id}</code> já está vinculado a <b>{customer_id}</b>.",
     "admin.link_unchecked": (
         "⚠️ Não consegui confirmar o cliente no programa de pontos agora (serviço"
@@ -216,6 +261,14 @@ MESSAGES: dict[str, str] = {
         "Falhas: {failed}\n"
         "Chats que bloquearam o bot: {blocked}"
     ),
+    "admin.sweep_waiting_one": (
+        "⏳ 1 vínculo aguarda o usuário abrir o bot: ele só recebe avisos depois de escrever"
+        " ao bot (envie a ele o convite do cliente, /convite)."
+    ),
+    "admin.sweep_waiting_many": (
+        "⏳ {count} vínculos aguardam os usuários abrirem o bot: eles só recebem avisos depois"
+        " de escrever ao bot (envie a cada um o convite do cliente, /convite)."
+    ),
     "admin.sweep_unknown": "⚠️ Clientes que o programa de pontos não conhece mais: {ids}",
     "admin.sweep_aborted": (
         "❌ Os avisos não puderam ser enviados: o programa de pontos recusou as credenciais"
@@ -227,6 +280,10 @@ MESSAGES: dict[str, str] = {
     "notify.linked": (
         "✅ A loja vinculou sua conta ao cadastro <b>{customer_id}</b>. Envie /saldo para ver"
         " seus pontos."
+    ),
+    "notify.linked@whatsapp": (
+        "✅ A loja vinculou sua conta ao cadastro <b>{customer_id}</b>. Envie <b>saldo</b> para"
+        " ver seus pontos."
     ),
     "notify.unlinked": "A loja removeu o vínculo da sua conta com o cadastro <b>{customer_id}</b>.",
     # Invites
@@ -284,10 +341,8 @@ MESSAGES: dict[str, str] = {
         " dias depois do vencimento a que se referem; vínculos encerrados, convites vencidos e"
         " registros da administração, {retention_days} dias; tentativas de convite, um"
         " dia{received_kept}.\n"
-        "<b>Seus direitos (LGPD)</b>: ver seus dados a qualquer momento com /meusdados; apagar"
-        " tudo com /apagar; deixar de receber avisos com /lembretes off; desfazer o vínculo"
-        " com /desvincular. Para corrigir o cadastro, fale com a loja, que é a responsável"
-        " pelos seus dados."
+        "<b>Seus direitos (LGPD)</b>: {rights}. Para corrigir o cadastro, fale com a loja, que"
+        " é a responsável pelos seus dados."
     ),
     # What `privacy.full` says each channel keeps beyond what every channel keeps.
     "privacy.identity": (
@@ -302,6 +357,15 @@ MESSAGES: dict[str, str] = {
     ),
     "privacy.received_kept": "",
     "privacy.received_kept@whatsapp": "; mensagens recebidas, três dias",
+    "privacy.rights": (
+        "ver seus dados a qualquer momento com /meusdados; apagar tudo com /apagar; deixar de"
+        " receber avisos com /lembretes off; desfazer o vínculo com /desvincular"
+    ),
+    "privacy.rights@whatsapp": (
+        "ver seus dados a qualquer momento enviando <b>meus dados</b>; apagar tudo enviando"
+        " <b>apagar</b>; deixar de receber avisos enviando <b>lembretes off</b>; desfazer o"
+        " vínculo enviando <b>desvincular</b>"
+    ),
     "mydata.title": "🔒 <b>Seus dados no bot</b>",
     "mydata.identity": (
         "• Conta: {channel}, usuário <code>{user_id}</code>; nome: {name}{username};"
@@ -326,6 +390,9 @@ MESSAGES: dict[str, str] = {
         " hora no programa de fidelidade da loja.</i>"
     ),
     "mydata.rights": "Para apagar tudo, envie /apagar. Detalhes em /privacidade.",
+    "mydata.rights@whatsapp": (
+        "Para apagar tudo, envie <b>apagar</b>. Detalhes: envie <b>privacidade</b>."
+    ),
     "forget.confirm": (
         "Apagar todos os seus dados do bot? O vínculo com seu cadastro, suas preferências e o"
         " registro de avisos serão apagados, e o bot não vai mais reconhecer você. Seus pontos"
