@@ -45,12 +45,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bot.bonifiq.client import basic_authorization
-from bot.bonifiq.models import CustomerPoints
 from bot.bootstrap import build_sweeper, open_services, utc_now
 from bot.channels.telegram import CHANNEL, TelegramNotifier, build_application
 from bot.config import ConfigError, load_settings
 from bot.core.messages import Reply
 from bot.core.models import Sighting, UserProfile
+from bot.core.points import CustomerPoints
 from bot.core.ports import Notifier, PointsGateway, Store, UnitOfWork
 from bot.core.reminders import SweepSummary
 from bot.db.engine import async_url, create_engine, create_session_factory

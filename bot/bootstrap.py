@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.bonifiq.cache import CachedPointsGateway
 from bot.bonifiq.client import BonifiqClient
 from bot.bonifiq.health import ApiHealth
 from bot.channels.telegram import BotApplication, TelegramNotifier, build_application
 from bot.channels.whatsapp import SendRate, WhatsAppChannel, WhatsAppNotifier, WhatsAppSender
 from bot.config import Settings
 from bot.core.conversation import Conversation
+from bot.core.points_cache import CachedPointsGateway
 from bot.core.ports import Notifier
 from bot.db.engine import check_connection, create_engine, create_session_factory
 from bot.db.store import SqlStore

@@ -14,8 +14,6 @@ from typing import NoReturn
 
 from telegram.error import InvalidToken, NetworkError
 
-from bot.bonifiq.errors import BonifiqAuthError, BonifiqError, CustomerNotFoundError
-from bot.bonifiq.models import canonical_customer_id, customer_id_problem
 from bot.bootstrap import (
     Services,
     build_sweeper,
@@ -36,7 +34,9 @@ from bot.channels.telegram import (
 )
 from bot.config import ConfigError, Settings, load_settings
 from bot.core import arguments, invites
+from bot.core.customer_ids import canonical_customer_id, customer_id_problem
 from bot.core.models import AuditEntry
+from bot.core.points import BonifiqAuthError, BonifiqError, CustomerNotFoundError
 from bot.core.reminders import SweepAbortedError, last_scheduled_run, sweep_missed
 from bot.db.engine import DatabaseUnavailableError
 from bot.db.migrate import head_revision, upgrade_to_head

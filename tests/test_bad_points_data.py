@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.bonifiq.models import CustomerPoints
 from bot.core.conversation import Conversation
+from bot.core.points import CustomerPoints
 from bot.core.ports import PointsGateway
 from bot.db.store import SqlStore
 from bot.jobs.reminders import ReminderSweep

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from bot.bonifiq.client import USER_AGENT, BonifiqClient, mask_customer_id
-from bot.bonifiq.errors import (
+from bot.core.points import (
     BonifiqAuthError,
     BonifiqResponseError,
     BonifiqUnavailableError,

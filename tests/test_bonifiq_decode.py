@@ -9,9 +9,13 @@ from decimal import Decimal
 import pytest
 
 from bot.bonifiq.decode import parse_customer_points
-from bot.bonifiq.errors import BonifiqResponseError, CustomerNotFoundError
-from bot.bonifiq.models import CustomerPoints, OrderOrigin
 from bot.bonifiq.sandbox import unknown_customer_payload
+from bot.core.points import (
+    BonifiqResponseError,
+    CustomerNotFoundError,
+    CustomerPoints,
+    OrderOrigin,
+)
 from tests.fixtures.bonifiq import (
     MISSING,
     TEST_TIMEZONE,

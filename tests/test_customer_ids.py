@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.bonifiq.models import canonical_customer_id
 from bot.cli import issue_invite
+from bot.core.customer_ids import canonical_customer_id
 from bot.db.store import SqlStore
 from bot.db.tables import metadata
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload

@@ -6,10 +6,9 @@ import asyncio
 
 import pytest
 
-from bot.bonifiq.cache import CachedPointsGateway
 from bot.bonifiq.client import BonifiqClient
-from bot.bonifiq.errors import BonifiqUnavailableError, CustomerNotFoundError
-from bot.bonifiq.models import CustomerPoints
+from bot.core.points import BonifiqUnavailableError, CustomerNotFoundError, CustomerPoints
+from bot.core.points_cache import CachedPointsGateway
 from bot.core.ports import PointsGateway
 from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload
 

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from bot.bonifiq.models import CustomerPoints, PointsToExpire
 from bot.core.models import LedgerKey
+from bot.core.points import CustomerPoints, PointsToExpire
 from bot.core.reminders import DueExpiration, due_expirations, reminder, sweep_missed
 from bot.core.texts import Catalogue
 

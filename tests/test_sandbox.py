@@ -12,7 +12,6 @@ import aiohttp
 import pytest
 
 from bot.bonifiq.client import BonifiqClient, basic_authorization
-from bot.bonifiq.errors import BonifiqAuthError, CustomerNotFoundError
 from bot.bonifiq.sandbox import (
     SANDBOX_API_KEY,
     SANDBOX_API_TOKEN,
@@ -20,6 +19,7 @@ from bot.bonifiq.sandbox import (
     create_sandbox_app,
     run_sandbox,
 )
+from bot.core.points import BonifiqAuthError, CustomerNotFoundError
 from tests.fixtures.bonifiq import TEST_TIMEZONE
 
 NOW = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)

@@ -20,14 +20,15 @@ from yarl import URL
 
 from bot.bonifiq import health
 from bot.bonifiq.decode import parse_customer_points
-from bot.bonifiq.errors import (
+from bot.core.customer_ids import customer_id_problem
+from bot.core.points import (
     BonifiqAuthError,
     BonifiqResponseError,
     BonifiqUnavailableError,
     CustomerNotFoundError,
+    CustomerPoints,
     InvalidCustomerIdError,
 )
-from bot.bonifiq.models import CustomerPoints, customer_id_problem
 
 _LOGGER = logging.getLogger(__name__)
 

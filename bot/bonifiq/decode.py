@@ -11,8 +11,14 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
-from bot.bonifiq.errors import BonifiqResponseError, CustomerNotFoundError
-from bot.bonifiq.models import CustomerPoints, OrderOrigin, PointsToExpire, PointTransaction
+from bot.core.points import (
+    BonifiqResponseError,
+    CustomerNotFoundError,
+    CustomerPoints,
+    OrderOrigin,
+    PointsToExpire,
+    PointTransaction,
+)
 from bot.text import showable
 
 _T = TypeVar("_T")

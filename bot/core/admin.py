@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.bonifiq.errors import CustomerNotFoundError
-from bot.bonifiq.models import MAX_CUSTOMER_ID_LENGTH, canonical_customer_id
 from bot.core import arguments, invites, views
 from bot.core import format as fmt
 from bot.core.commands import Command
 from bot.core.context import Context
+from bot.core.customer_ids import MAX_CUSTOMER_ID_LENGTH, canonical_customer_id
 from bot.core.messages import Incoming, Reply
 from bot.core.models import AuditEntry
+from bot.core.points import CustomerNotFoundError
 from bot.core.reminders import SweepAbortedError, SweepBusyError, sweep_report
 from bot.core.texts import Html
 

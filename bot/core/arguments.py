@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.bonifiq.models import customer_id_problem
+from bot.core.customer_ids import customer_id_problem
 
 MAX_USER_ID = 2**63 - 1
 """The largest id a BIGINT column holds; Telegram's ids are far below it."""

@@ -10,17 +10,17 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
-from bot.bonifiq.errors import (
-    BonifiqAuthError,
-    BonifiqError,
-    BonifiqResponseError,
-    CustomerNotFoundError,
-)
-from bot.bonifiq.models import CustomerPoints
 from bot.core import commands, views
 from bot.core.commands import Command
 from bot.core.messages import Button, Incoming, Reply
 from bot.core.models import ChatUser, Link
+from bot.core.points import (
+    BonifiqAuthError,
+    BonifiqError,
+    BonifiqResponseError,
+    CustomerNotFoundError,
+    CustomerPoints,
+)
 from bot.core.ports import PointsGateway, Store, Sweeper
 from bot.core.texts import Catalogue, Html, escape
 

@@ -6,13 +6,12 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from bot.bonifiq.errors import BonifiqResponseError, CustomerNotFoundError
-from bot.bonifiq.models import CustomerPoints
 from bot.core import arguments, commands, views
 from bot.core import format as fmt
 from bot.core.commands import Command
 from bot.core.context import Context, Unavailable
 from bot.core.messages import Button, Incoming, Reply
+from bot.core.points import BonifiqResponseError, CustomerNotFoundError, CustomerPoints
 from bot.core.texts import Html
 
 logger = logging.getLogger(__name__)

@@ -9,18 +9,18 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.bonifiq.errors import BonifiqResponseError, CustomerNotFoundError
-from bot.bonifiq.models import (
-    MAX_CUSTOMER_ID_LENGTH,
-    canonical_customer_id,
-    customer_id_problem,
-)
 from bot.core import format as fmt
 from bot.core import views
 from bot.core.commands import Command
 from bot.core.context import Context, Unavailable
+from bot.core.customer_ids import (
+    MAX_CUSTOMER_ID_LENGTH,
+    canonical_customer_id,
+    customer_id_problem,
+)
 from bot.core.messages import Button, Incoming, Reply
 from bot.core.models import AuditEntry, NewInvite
+from bot.core.points import BonifiqResponseError, CustomerNotFoundError
 from bot.core.ports import Store
 from bot.core.texts import Html
 

@@ -7,7 +7,6 @@ from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Protocol
 
-from bot.bonifiq.models import CustomerPoints
 from bot.core.messages import Reply
 from bot.core.models import (
     AuditEntry,
@@ -22,6 +21,7 @@ from bot.core.models import (
     TargetPage,
     UserProfile,
 )
+from bot.core.points import CustomerPoints
 from bot.core.reminders import SweepSummary
 
 
@@ -29,7 +29,7 @@ class PointsGateway(Protocol):
     """Reads a customer's points from BonifiQ."""
 
     async def customer_points(self, customer_id: str) -> CustomerPoints:
-        """Return the customer's points or raise a `bot.bonifiq.errors.BonifiqError`."""
+        """Return the customer's points or raise a `bot.core.points.BonifiqError`."""
         ...
 
 

@@ -7,10 +7,10 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from bot.bonifiq.models import CustomerPoints, PointsToExpire
 from bot.core import format as fmt
 from bot.core.messages import Button, Reply
 from bot.core.models import LedgerKey
+from bot.core.points import CustomerPoints, PointsToExpire
 from bot.core.texts import Catalogue, Html
 from bot.core.views import EXPIRATIONS_LIMIT, customer_name, more_expirations, when_label
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
-from bot.bonifiq.models import CustomerPoints, PointsToExpire, PointTransaction
 from bot.core import format as fmt
+from bot.core.points import CustomerPoints, PointsToExpire, PointTransaction
 from bot.core.texts import Catalogue, Html, escape
 
 HISTORY_LIMIT = 10

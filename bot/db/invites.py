@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.bonifiq.models import canonical_customer_id
+from bot.core.customer_ids import canonical_customer_id
 from bot.core.models import Invite, NewInvite
 from bot.db.rows import as_utc, find_user, require_aware, require_fits
 from bot.db.tables import (

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.bonifiq.models import canonical_customer_id
+from bot.core.customer_ids import canonical_customer_id
 from bot.core.models import Erasure, StoredData
 from bot.db.rows import as_utc, chat_user, find_user, require_aware, to_link
 from bot.db.tables import (

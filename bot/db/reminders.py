@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, and_, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.bonifiq.models import canonical_customer_id
+from bot.core.customer_ids import canonical_customer_id
 from bot.core.models import (
     LedgerKey,
     ReminderChat,

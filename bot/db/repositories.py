@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.bonifiq.models import canonical_customer_id
+from bot.core.customer_ids import canonical_customer_id
 from bot.core.models import (
     AuditEntry,
     ChatUser,

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from bot.bonifiq.models import MAX_CUSTOMER_ID_LENGTH
+from bot.core.customer_ids import MAX_CUSTOMER_ID_LENGTH
 
 # Explicit names make constraints addressable by migrations and identical on every backend.
 NAMING_CONVENTION = {

@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from bot.bonifiq.errors import BonifiqAuthError, BonifiqError, CustomerNotFoundError
-from bot.bonifiq.models import CustomerPoints
 from bot.core import format as fmt
 from bot.core import limits
 from bot.core.models import ReminderChat, ReminderTarget
+from bot.core.points import BonifiqAuthError, BonifiqError, CustomerNotFoundError, CustomerPoints
 from bot.core.ports import DeliveryError, Notifier, PointsGateway, RecipientBlockedError, Store
 from bot.core.privacy import LEDGER_RETENTION_DAYS
 from bot.core.reminders import (

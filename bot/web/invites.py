@@ -11,10 +11,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.bonifiq.errors import CustomerNotFoundError
-from bot.bonifiq.models import canonical_customer_id, customer_id_problem
 from bot.core import invites
 from bot.core.conversation import Conversation
+from bot.core.customer_ids import canonical_customer_id, customer_id_problem
+from bot.core.points import CustomerNotFoundError
 from bot.web.body import BodyRefused, read_body
 
 logger = logging.getLogger(__name__)

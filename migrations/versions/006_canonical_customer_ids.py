@@ -23,7 +23,7 @@ down_revision: str | Sequence[str] | None = "005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The rule of `bot.bonifiq.models.canonical_customer_id` as of this revision, copied so that a
+# The rule of `bot.core.customer_ids.canonical_customer_id` as of this revision, copied so that a
 # later change to the bot's code does not change what this migration did.
 _CPF = re.compile(r"[0-9]{3}\.?[0-9]{3}\.?[0-9]{3}-?[0-9]{2}")
 _CNPJ = re.compile(r"[0-9]{2}\.?[0-9]{3}\.?[0-9]{3}/?[0-9]{4}-?[0-9]{2}")

@@ -1,4 +1,4 @@
-"""A short-lived cache in front of the points API, so bursts of taps cost one call."""
+"""A short-lived cache in front of a points gateway, so bursts of taps cost one call."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from bot.bonifiq.models import CustomerPoints
+from bot.core.points import CustomerPoints
 from bot.core.ports import PointsGateway
 
 

@@ -1,15 +1,10 @@
-"""Typed view of BonifiQ's `CustomerPointsResponse`, with Python-style names."""
+"""The customer-id rule: the one form an id is kept in, and which ids cannot be one."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime
-from decimal import Decimal
-from enum import IntEnum
 from urllib.parse import unquote
-
-from pydantic import BaseModel, ConfigDict
 
 MAX_CUSTOMER_ID_LENGTH = 256
 """The longest customer id the bot sends to BonifiQ and stores."""
@@ -58,56 +53,3 @@ def customer_id_problem(customer_id: str) -> str | None:
         if decoded == previous:
             break
     return None
-
-
-class OrderOrigin(IntEnum):
-    """Where the order behind a point transaction came from."""
-
-    INTEGRATION = 0
-    API = 1
-    IMPORT = 2
-    PDV = 3
-    OFFLINE_INTEGRATION = 4
-    OTHER = -1
-    """An origin BonifiQ added after this code was written."""
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class PointsToExpire(_Model):
-    """Points that expire at one moment."""
-
-    points: int
-    when: datetime
-
-
-class PointTransaction(_Model):
-    """One entry of a customer's point history."""
-
-    id: int | None = None
-    is_canceled: bool = False
-    date_received: datetime | None = None
-    expiration_date: datetime | None = None
-    amount: int = 0
-    cashback_amount: Decimal | None = None
-    branch_id: str | None = None
-    branch_name: str | None = None
-    order_origin: OrderOrigin | None = None
-    order_origin_description: str | None = None
-    point_type: int | None = None
-    point_type_description: str | None = None
-
-
-class CustomerPoints(_Model):
-    """A customer that exists in BonifiQ, with balance, expirations and history."""
-
-    customer_id: str
-    internal_id: str | None = None
-    name: str | None = None
-    points_balance: int = 0
-    cashback_balance: Decimal = Decimal(0)
-    redeem_key: str | None = None
-    points_to_expire: tuple[PointsToExpire, ...] = ()
-    point_history: tuple[PointTransaction, ...] = ()
