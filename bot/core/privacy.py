@@ -17,23 +17,24 @@ logger = logging.getLogger(__name__)
 
 CONFIRM = "confirmar"
 CANCEL = "cancelar"
-LEDGER_RETENTION_DAYS = 30
-"""Days a reminder record is kept after the expiration it was about."""
 
 
 async def privacy(
     ctx: Context, incoming: Incoming, command: Command, now: datetime
 ) -> list[Reply]:
     """State what is stored, why, for how long, and how to exercise each right."""
-    texts, channel = ctx.texts, incoming.user.channel
+    texts, channel, policy = ctx.texts, incoming.user.channel, ctx.retention
     text = texts.text(
         "privacy.full",
         identity=texts.text_for(channel, "privacy.identity"),
         received=texts.text_for(channel, "privacy.received"),
-        received_kept=texts.text_for(channel, "privacy.received_kept"),
+        received_kept=texts.text_for(
+            channel, "privacy.received_kept", inbound_period=fmt.days(policy.inbound_days)
+        ),
         rights=texts.text_for(channel, "privacy.rights"),
-        ledger_days=LEDGER_RETENTION_DAYS,
-        retention_days=ctx.retention_days,
+        ledger_period=fmt.days(policy.ledger_days),
+        history_period=fmt.days(policy.history_days),
+        attempt_period=fmt.days(policy.attempt_days),
     )
     return [Reply(text)]
 
@@ -99,7 +100,7 @@ def _render(ctx: Context, stored: StoredData) -> Html:
             texts.text(
                 "mydata.ended_links",
                 count=fmt.number(stored.ended_links),
-                days=ctx.retention_days,
+                period=fmt.days(ctx.retention.history_days),
             )
         )
     if stored.blocked_at is not None:
