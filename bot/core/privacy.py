@@ -3,20 +3,81 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
+from bot.core import arguments
 from bot.core import format as fmt
 from bot.core.admin import target_user
 from bot.core.commands import Command
 from bot.core.context import Context
 from bot.core.messages import Button, Incoming, Reply
-from bot.core.models import AuditEntry, StoredData
+from bot.core.models import AuditEntry, Erasure, StoredData
+from bot.core.ports import PrivacyRepository, Store
 from bot.core.texts import Html
 
 logger = logging.getLogger(__name__)
 
 CONFIRM = "confirmar"
 CANCEL = "cancelar"
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerData:
+    """Erase a customer: every chat user linked to them now, and every row naming them."""
+
+    customer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserData:
+    """Erase a chat user on one channel: the user, their links, reminders, attempts, invites."""
+
+    channel: str
+    user_id: str
+
+
+Subject = CustomerData | UserData
+"""Whose data an erasure removes."""
+
+
+async def erase(
+    store: Store,
+    subjects: Sequence[Subject],
+    *,
+    channel: str,
+    requested_by: str | None,
+    now: datetime,
+) -> list[Erasure]:
+    """Erase what the bot keeps about each subject, at once; return each one's `Erasure`, in order.
+
+    The one use case of every erasure: the user's `/apagar`, an admin's `/apagar <user id>`
+    and `python -m bot forget`. A customer id is read by the customer-id rule first. When
+    anything was erased, one audit row says an erasure happened, on `channel` (`cli` for the
+    command line), by `requested_by` (the admin; None for the user themselves and for the
+    operator), and names no one.
+
+    Raises:
+        ValueError: a customer id cannot be one; the message says why. Nothing is erased.
+    """
+    for subject in subjects:  # every id is read before anything is erased
+        if isinstance(subject, CustomerData):
+            arguments.parse_customer_id(subject.customer_id)
+    async with store.unit_of_work() as uow:
+        erased = [await _erase_one(uow.privacy, subject) for subject in subjects]
+        if any(erasure.found for erasure in erased):
+            await uow.audit.record(
+                AuditEntry(channel, requested_by, "erase", None, None, None, now)
+            )
+        await uow.commit()
+    return erased
+
+
+async def _erase_one(privacy: PrivacyRepository, subject: Subject) -> Erasure:
+    if isinstance(subject, CustomerData):
+        return await privacy.erase_customer(arguments.parse_customer_id(subject.customer_id))
+    return await privacy.erase_user(subject.channel, subject.user_id)
 
 
 async def privacy(
@@ -128,10 +189,8 @@ async def forget(ctx: Context, incoming: Incoming, command: Command, now: dateti
         )
         return [ctx.reply("forget.confirm", buttons=buttons)]
     user = incoming.user
-    async with ctx.store.unit_of_work() as uow:
-        erasure = await uow.privacy.erase_user(user.channel, user.user_id)
-        await uow.audit.record(AuditEntry(user.channel, None, "erase", None, None, None, now))
-        await uow.commit()
+    subject = UserData(user.channel, user.user_id)
+    [erasure] = await erase(ctx.store, [subject], channel=user.channel, requested_by=None, now=now)
     logger.info("A user erased their data (%s)", erasure.line())
     return [ctx.reply("forget.done")]
 
@@ -143,11 +202,9 @@ async def _forget_for_admin(
     if isinstance(target, list):
         return target
     admin, channel = incoming.user.user_id, incoming.user.channel
-    async with ctx.store.unit_of_work() as uow:
-        erasure = await uow.privacy.erase_user(channel, target)
-        if erasure.found:
-            await uow.audit.record(AuditEntry(channel, admin, "erase", None, None, None, now))
-        await uow.commit()
+    [erasure] = await erase(
+        ctx.store, [UserData(channel, target)], channel=channel, requested_by=admin, now=now
+    )
     if not erasure.found:
         return [ctx.reply("forget.admin_nothing", user_id=target)]
     logger.info("Admin %s erased a user's data (%s)", admin, erasure.line())
