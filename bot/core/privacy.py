@@ -56,7 +56,8 @@ async def erase(
     and `python -m bot forget`. A customer id is read by the customer-id rule first. When
     anything was erased, one audit row says an erasure happened, on `channel` (`cli` for the
     command line), by `requested_by` (the admin; None for the user themselves and for the
-    operator), and names no one.
+    operator), and names no one. (A user's own request always finds them: the message that
+    asked was recorded first.)
 
     Raises:
         ValueError: a customer id cannot be one; the message says why. Nothing is erased.
