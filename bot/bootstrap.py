@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.core.conversation import Conversation
 from bot.core.points_cache import CachedPointsGateway
 from bot.core.ports import Notifier
+from bot.core.retention import RetentionPolicy
 from bot.db.engine import check_connection, create_engine, create_session_factory
 from bot.db.store import SqlStore
 from bot.jobs.reminders import ChannelSweeps, ReminderSweep
@@ -85,7 +86,7 @@ async def open_services(
                 deadline=settings.reply_deadline,
                 reminder_days=settings.reminder_days,
                 invite_ttl_hours=settings.invite_ttl_hours,
-                retention_days=settings.retention_days,
+                retention=RetentionPolicy(history_days=settings.retention_days),
                 whatsapp_number=settings.whatsapp_display_number if settings.whatsapp_on else None,
             )
             yield Services(conversation, store, engine, points, client, metrics, api_health)
@@ -118,7 +119,7 @@ def build_sweeper(
         concurrency=settings.bonifiq_max_concurrency,
         senders=settings.reminder_senders,
         metrics=services.metrics,
-        retention_days=settings.retention_days,
+        retention=services.conversation.retention,
     )
     if for_admins:
         services.conversation.sweeper = sweeper

@@ -33,10 +33,8 @@ from bot.channels.telegram import (
     schedule_reminders,
 )
 from bot.config import ConfigError, Settings, load_settings
-from bot.core import arguments, invites
-from bot.core.customer_ids import canonical_customer_id, customer_id_problem
-from bot.core.models import AuditEntry
-from bot.core.points import BonifiqAuthError, BonifiqError, CustomerNotFoundError
+from bot.core import arguments, invites, privacy
+from bot.core.points import BonifiqError, CustomerNotFoundError
 from bot.core.reminders import SweepAbortedError, last_scheduled_run, sweep_missed
 from bot.db.engine import DatabaseUnavailableError
 from bot.db.migrate import head_revision, upgrade_to_head
@@ -340,25 +338,20 @@ def counted(count: int, noun: str) -> str:
 
 
 async def issue_invite(settings: Settings, customer_id: str, *, check: bool) -> int:
-    """Print an invite link and its expiry; 1 when the customer is unknown or the id invalid."""
+    """Print an invite link and its expiry; 1 when the customer is unknown or the id invalid.
+
+    Issued by `invites.invite_customer`, as in the chat and the API: when the points API
+    cannot say (down, or refusing the credentials) the invite is issued with a warning.
+    """
     channels = settings.channels()
     settings.require("bonifiq_api_token", "bonifiq_api_key")
-    customer_id = canonical_customer_id(customer_id)
-    if problem := customer_id_problem(customer_id):
+    try:
+        customer_id = arguments.parse_customer_id(customer_id)
+    except ValueError as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 1
     await upgrade_to_head(settings.database_url)
     async with open_services(settings) as services:
-        if check:
-            try:
-                await services.client.customer_points(customer_id)
-            except CustomerNotFoundError:
-                print("error: the points API has no such customer", file=sys.stderr)
-                return 1
-            except BonifiqAuthError:
-                raise
-            except BonifiqError as exc:
-                print(f"warning: customer not checked ({exc})", file=sys.stderr)
         async with contextlib.AsyncExitStack() as telegram:
             bot_username = None
             if "telegram" in channels:
@@ -367,15 +360,23 @@ async def issue_invite(settings: Settings, customer_id: str, *, check: bool) -> 
                 application = build_telegram(settings, services, updater=False)
                 await telegram.enter_async_context(application)
                 bot_username = application.bot.username
-            issued = await invites.issue(
-                services.store,
-                customer_id,
-                channel="cli",
-                via="cli",
-                issued_by=None,
-                now=utc_now(),
-                ttl=services.conversation.invite_ttl,
-            )
+            try:
+                invited = await invites.invite_customer(
+                    services.conversation,
+                    customer_id,
+                    channel="cli",
+                    via="cli",
+                    issued_by=None,
+                    now=utc_now(),
+                    check=check,
+                )
+            except CustomerNotFoundError:
+                print("error: the points API has no such customer", file=sys.stderr)
+                return 1
+        if check and not invited.checked:
+            warning = "warning: customer not checked (the points API could not be asked)"
+            print(warning, file=sys.stderr)
+        issued = invited.issued
         if bot_username is not None:
             print(issued.telegram_url(bot_username))
         if "whatsapp" in channels:
@@ -395,28 +396,32 @@ async def forget(
     Telegram id and a WhatsApp number are both digits); exit 2 if it can be none.
     """
     channel, user_id = user
-    users: list[tuple[str, str]] = []
-    if customer_id is not None and (problem := customer_id_problem(customer_id)):
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
-    if customer_id is None:
+    subjects: list[privacy.Subject]
+    if customer_id is not None:
+        try:
+            subjects = [privacy.CustomerData(arguments.parse_customer_id(customer_id))]
+        except ValueError as problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
+    else:
         assert user_id is not None  # argparse requires one of the two
-        users = chat_users(channel, user_id)
-        if not users:
+        subjects = [privacy.UserData(name, uid) for name, uid in chat_users(channel, user_id)]
+        if not subjects:
             print(f"error: --user {user_id_rule(channel)}", file=sys.stderr)
             return 2
     await upgrade_to_head(settings.database_url)
-    async with open_store(settings) as store, store.unit_of_work() as uow:
-        if customer_id is not None:
-            erasure = await uow.privacy.erase_customer(canonical_customer_id(customer_id))
-            lines = [erasure.line()] if erasure.found else []
-        else:
-            erased = [(name, await uow.privacy.erase_user(name, uid)) for name, uid in users]
-            # Which channel the user was on, since the operator may not have said.
-            lines = [f"{name}: {erasure.line()}" for name, erasure in erased if erasure.found]
-        if lines:
-            await uow.audit.record(AuditEntry("cli", None, "erase", None, None, None, utc_now()))
-        await uow.commit()
+    async with open_store(settings) as store:
+        erased = await privacy.erase(
+            store, subjects, channel="cli", requested_by=None, now=utc_now()
+        )
+    lines = [
+        # Which channel the user was on, since the operator may not have said.
+        f"{subject.channel}: {erasure.line()}"
+        if isinstance(subject, privacy.UserData)
+        else erasure.line()
+        for subject, erasure in zip(subjects, erased, strict=True)
+        if erasure.found
+    ]
     print("\n".join(lines) if lines else "nothing stored about them")
     return 0
 

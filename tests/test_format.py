@@ -21,6 +21,24 @@ def test_points_use_thousands_dots_and_singular_for_one(amount: int, expected: s
     assert fmt.points(amount) == expected
 
 
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [
+        (1, "um dia"),
+        (2, "dois dias"),
+        (3, "três dias"),
+        (10, "dez dias"),
+        (30, "30 dias"),
+        (365, "365 dias"),
+        (3650, "3.650 dias"),
+    ],
+)
+def test_periods_are_written_in_words_up_to_ten_days_and_in_digits_after(
+    count: int, expected: str
+) -> None:
+    assert fmt.days(count) == expected
+
+
 def test_signed_points_carry_a_plus_for_credits() -> None:
     assert fmt.signed_points(1234) == "+1.234 pontos"
     assert fmt.signed_points(-300) == "-300 pontos"

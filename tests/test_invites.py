@@ -19,6 +19,7 @@ from bot.core import invites
 from bot.core.conversation import Conversation
 from bot.core.messages import Incoming
 from bot.core.models import AuditEntry, UserProfile
+from bot.core.points import CustomerNotFoundError
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.store import SqlStore
 from bot.db.tables import InviteRow
@@ -125,6 +126,20 @@ async def test_convite_while_the_api_is_down_is_issued_with_a_warning(
 
     assert LINK.search(text)
     assert "Não consegui confirmar o cliente" in text
+
+
+async def test_convite_while_the_api_refuses_the_credentials_is_issued_with_a_warning(
+    deliver: Deliver, bot_api: FakeBotApi, points_api: FakePointsApi, store: SqlStore
+) -> None:
+    points_api.script(MARIA, [Fault.http(401)])
+
+    [text] = await replies_to(
+        deliver, bot_api, private_message(f"/convite {MARIA}", ADMIN_USER_ID)
+    )
+
+    assert LINK.search(text)
+    assert "Não consegui confirmar o cliente" in text
+    assert [entry.action for entry in await audit(store)] == ["invite"]
 
 
 async def test_convite_is_refused_to_non_admins(
@@ -423,3 +438,90 @@ async def test_invite_command_with_no_check_does_not_ask_the_points_api(
     assert code == 0
     assert LINK.match(capsys.readouterr().out)
     assert points_api.requests == []
+
+
+async def test_invite_command_while_the_api_refuses_the_credentials_issues_with_a_warning(
+    database_url: str,
+    bot_api: FakeBotApi,
+    points_api: FakePointsApi,
+    store: SqlStore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    points_api.script(MARIA, [Fault.http(401)])
+
+    code = await issue_invite(cli_settings(database_url, bot_api, points_api), MARIA, check=True)
+
+    captured = capsys.readouterr()
+    assert code == 0
+    assert LINK.fullmatch(captured.out.splitlines()[0])
+    assert captured.err.splitlines() == [
+        "warning: customer not checked (the points API could not be asked)"
+    ]
+    [entry] = [entry for entry in await audit(store) if entry.action == "invite"]
+    assert (entry.channel, entry.customer_id) == ("cli", MARIA)
+
+
+# --- the one use case behind every entry ----------------------------------------------------
+
+
+async def test_invite_customer_stores_the_canonical_id_audits_once_and_says_it_checked(
+    conversation: Conversation, points_api: FakePointsApi, store: SqlStore
+) -> None:
+    points_api.set_customer(MARIA, customer_payload())
+
+    invited = await invites.invite_customer(
+        conversation, " Maria@LOJA.com.br ", channel="api", via="api", issued_by=None, now=NOW
+    )
+
+    assert invited.checked
+    assert invited.issued.customer_id == MARIA
+    assert invited.issued.expires_at == NOW + WEEK
+    [entry] = await audit(store)
+    assert (entry.action, entry.channel, entry.customer_id, entry.detail) == (
+        "invite",
+        "api",
+        MARIA,
+        "api",
+    )
+
+
+@pytest.mark.parametrize(
+    "fault", [Fault.http(401), Fault.http(403), Fault.http(503)], ids=["401", "403", "503"]
+)
+async def test_invite_customer_issues_unchecked_when_the_api_cannot_say(
+    conversation: Conversation, points_api: FakePointsApi, engine: AsyncEngine, fault: Fault
+) -> None:
+    points_api.script(MARIA, [fault] * 5)
+
+    invited = await invites.invite_customer(
+        conversation, MARIA, channel="cli", via="cli", issued_by=None, now=NOW
+    )
+
+    assert not invited.checked
+    assert len((await table_snapshot(engine))["invites"]) == 1
+
+
+async def test_invite_customer_stores_nothing_for_a_customer_the_api_does_not_know(
+    conversation: Conversation, engine: AsyncEngine
+) -> None:
+    before = await table_snapshot(engine)
+
+    with pytest.raises(CustomerNotFoundError):
+        await invites.invite_customer(
+            conversation, JOAO, channel="cli", via="cli", issued_by=None, now=NOW
+        )
+
+    assert await table_snapshot(engine) == before
+
+
+@pytest.mark.parametrize("customer_id", ["", "  ", "..", "a\nb", "x" * 257])
+async def test_invite_customer_refuses_an_id_that_cannot_be_one_and_asks_nobody(
+    conversation: Conversation, points_api: FakePointsApi, engine: AsyncEngine, customer_id: str
+) -> None:
+    with pytest.raises(ValueError, match="customer id"):
+        await invites.invite_customer(
+            conversation, customer_id, channel="cli", via="cli", issued_by=None, now=NOW
+        )
+
+    assert points_api.requests == []
+    assert (await table_snapshot(engine))["invites"] == []

@@ -56,6 +56,23 @@ async def test_invite_for_an_unknown_customer_writes_exactly_one_line_on_stderr(
     assert result.stderr.splitlines() == ["error: the points API has no such customer"]
 
 
+async def test_invite_while_the_points_api_refuses_the_credentials_exits_0_with_a_warning(
+    database_url: str, bot_api: FakeBotApi, points_api: FakePointsApi, tmp_path: Path
+) -> None:
+    env = operator_env(database_url, bot_api, points_api) | {"BONIFIQ_API_KEY": "wrong-key"}
+
+    result = await run_cli_async("invite", MARIA, cwd=tmp_path, env=env)
+
+    assert result.returncode == 0
+    link, expiry = result.stdout.splitlines()
+    assert link.startswith("https://t.me/")
+    assert expiry.startswith("expires ")
+    assert "warning: customer not checked (the points API could not be asked)" in (
+        result.stderr.splitlines()
+    )
+    assert "BonifiQ refused the API credentials (HTTP 401)" in result.stderr
+
+
 async def test_forget_prints_its_answer_and_nothing_on_stderr(
     database_url: str, bot_api: FakeBotApi, points_api: FakePointsApi, tmp_path: Path
 ) -> None:

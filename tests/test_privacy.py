@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cli import forget
 from bot.config import load_settings
-from bot.core import invites
+from bot.core import invites, privacy
 from bot.core.models import AuditEntry, LedgerKey, UserProfile
 from bot.db.store import SqlStore
 from bot.db.tables import ReminderLedgerRow, metadata
@@ -390,6 +390,86 @@ async def test_forget_refuses_a_user_id_that_cannot_be_one_on_its_channel(
     assert captured.out == ""
     [line] = captured.err.splitlines()
     assert line.startswith(f"error: --user must be {rule}")
+    assert await table_snapshot(engine) == before
+
+
+async def test_forget_on_every_channel_writes_one_anonymous_audit_row(
+    database_url: str, store: SqlStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await a_chat_user(store, "telegram", WA_NUMBER, MARIA)
+    await a_chat_user(store, "whatsapp", WA_NUMBER, "joao@exemplo.com.br")
+
+    settings = load_settings(database_url=database_url)
+
+    await forget(settings, customer_id=None, user=(None, WA_NUMBER))
+
+    async with store.unit_of_work(writes=False) as uow:
+        [entry] = await uow.audit.recent(10)
+    assert (entry.action, entry.channel, entry.admin_user_id) == ("erase", "cli", None)
+    assert (entry.target_user_id, entry.customer_id, entry.detail) == (None, None, None)
+
+
+# --- the one use case behind every erasure ----------------------------------------------------
+
+
+async def test_erase_returns_each_subjects_erasure_in_order_and_audits_once(
+    store: SqlStore, engine: AsyncEngine
+) -> None:
+    await a_customer_with_history(store)
+    await a_chat_user(store, "whatsapp", WA_NUMBER, "joao@exemplo.com.br")
+    subjects: list[privacy.Subject] = [
+        privacy.UserData("whatsapp", WA_NUMBER),
+        privacy.UserData("telegram", "424242"),
+        privacy.CustomerData(" Maria@LOJA.com.BR "),
+    ]
+
+    erased = await privacy.erase(
+        store, subjects, channel="telegram", requested_by=str(ADMIN_USER_ID), now=NOW
+    )
+
+    assert [erasure.line() for erasure in erased[:2]] == [
+        ERASED_ONE_USER,
+        "deleted: nothing; anonymised: nothing",
+    ]
+    assert erased[2].deleted["chat_users"] == 1
+    assert await rows_naming(engine, CUSTOMER_USER_ID, [MARIA, "antigo@loja.com.br"]) == []
+    async with store.unit_of_work(writes=False) as uow:
+        [erase] = [entry for entry in await uow.audit.recent(20) if entry.action == "erase"]
+    assert (erase.channel, erase.admin_user_id, erase.target_user_id, erase.customer_id) == (
+        "telegram",
+        str(ADMIN_USER_ID),
+        None,
+        None,
+    )
+
+
+async def test_erase_of_someone_unknown_changes_nothing_and_audits_nothing(
+    store: SqlStore, engine: AsyncEngine
+) -> None:
+    before = await table_snapshot(engine)
+
+    [erasure] = await privacy.erase(
+        store, [privacy.UserData("telegram", "424242")], channel="cli", requested_by=None, now=NOW
+    )
+
+    assert not erasure.found
+    assert await table_snapshot(engine) == before
+
+
+@pytest.mark.parametrize("customer_id", ["", "..", "a\nb"])
+async def test_erase_refuses_a_customer_id_that_cannot_be_one_before_erasing_anyone(
+    store: SqlStore, engine: AsyncEngine, customer_id: str
+) -> None:
+    await a_customer_with_history(store)
+    before = await table_snapshot(engine)
+    subjects: list[privacy.Subject] = [
+        privacy.UserData("telegram", str(CUSTOMER_USER_ID)),
+        privacy.CustomerData(customer_id),
+    ]
+
+    with pytest.raises(ValueError, match="customer id"):
+        await privacy.erase(store, subjects, channel="cli", requested_by=None, now=NOW)
+
     assert await table_snapshot(engine) == before
 
 

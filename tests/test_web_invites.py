@@ -123,6 +123,18 @@ async def test_while_the_points_api_is_down_the_invite_is_created_unchecked(
     assert (await response.json())["checked"] is False
 
 
+async def test_while_the_points_api_refuses_the_credentials_the_invite_is_created_unchecked(
+    api_bot: WebBot, points_api: FakePointsApi, engine: AsyncEngine
+) -> None:
+    points_api.script(MARIA, [Fault.http(401)])
+
+    response = await post_invite(api_bot, {"customer_id": MARIA})
+
+    assert response.status == 201
+    assert (await response.json())["checked"] is False
+    assert len((await table_snapshot(engine))["invites"]) == 1
+
+
 async def test_an_unknown_customer_is_refused_and_nothing_is_created(
     api_bot: WebBot, engine: AsyncEngine
 ) -> None:

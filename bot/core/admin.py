@@ -72,19 +72,20 @@ async def _waiting_for_user(
     The bot may only write to a user who opened a chat with it: until then no reminder and
     no notice reaches them. The invite opens that chat.
     """
-    issued = await invites.issue(
-        ctx.store,
+    # Checked with the points API a moment ago, by the link.
+    invited = await invites.invite_customer(
+        ctx,
         customer_id,
         channel=incoming.user.channel,
         via="admin",
         issued_by=incoming.user.user_id,
         now=now,
-        ttl=ctx.invite_ttl,
+        check=False,
     )
     return [
         Html(""),
         ctx.texts.text("admin.link_waiting", user_id=target),
-        *invites.issued_lines(ctx, issued, incoming.bot_username),
+        *invites.issued_lines(ctx, invited.issued, incoming.bot_username),
     ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.customer_ids import customer_id_problem
+from bot.core.customer_ids import canonical_customer_id, customer_id_problem
 
 MAX_USER_ID = 2**63 - 1
 """The largest id a BIGINT column holds; Telegram's ids are far below it."""
@@ -55,3 +55,15 @@ def parse_wa_id(raw: str) -> str | None:
 def valid_customer_id(customer_id: str) -> bool:
     """Accept what a store may use as id (usually an e-mail), refuse what cannot travel."""
     return customer_id_problem(customer_id) is None
+
+
+def parse_customer_id(raw: str) -> str:
+    """Return a customer id in its canonical form: the one rule every entry reads ids by.
+
+    Raises:
+        ValueError: it cannot be a customer id; the message says why (`customer_id_problem`).
+    """
+    customer_id = canonical_customer_id(raw)
+    if problem := customer_id_problem(customer_id):
+        raise ValueError(problem)
+    return customer_id

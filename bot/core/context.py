@@ -22,6 +22,7 @@ from bot.core.points import (
     CustomerPoints,
 )
 from bot.core.ports import PointsGateway, Store, Sweeper
+from bot.core.retention import RetentionPolicy
 from bot.core.texts import Catalogue, Html, escape
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class Context:
     reminder_days: tuple[int, ...] = (30, 7, 1)
     sweeper: Sweeper | None = None
     invite_ttl_hours: float = 168.0
-    retention_days: int = 365
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     whatsapp_number: str | None = None
     """The store's WhatsApp number in digits, for wa.me invite links; None when WhatsApp is off."""
 

@@ -16,6 +16,19 @@ def number(value: int) -> str:
     return format_decimal(value, locale=LOCALE)
 
 
+_SMALL_NUMBERS = ("um", "dois", "três", "quatro", "cinco", "seis", "sete", "oito", "nove", "dez")
+"""Counts written out in words, as pt-BR prose does up to ten (masculine, as `dia`)."""
+
+
+def days(count: int) -> str:
+    """Return a period as prose says it: `um dia`, `três dias`, `30 dias`, `1.000 dias`."""
+    if count == 1:
+        return "um dia"
+    if 1 < count <= len(_SMALL_NUMBERS):
+        return f"{_SMALL_NUMBERS[count - 1]} dias"
+    return f"{number(count)} dias"
+
+
 def points(amount: int) -> str:
     """Return `1 ponto`, `1.234 pontos`."""
     unit = "ponto" if abs(amount) == 1 else "pontos"

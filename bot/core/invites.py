@@ -9,14 +9,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.core import arguments, views
 from bot.core import format as fmt
-from bot.core import views
 from bot.core.commands import Command
 from bot.core.context import Context, Unavailable
 from bot.core.customer_ids import (
     MAX_CUSTOMER_ID_LENGTH,
-    canonical_customer_id,
-    customer_id_problem,
 )
 from bot.core.messages import Button, Incoming, Reply
 from bot.core.models import AuditEntry, NewInvite
@@ -55,6 +53,14 @@ class IssuedInvite:
         return f"https://wa.me/{number}?text={self.code}"
 
 
+@dataclass(frozen=True, slots=True)
+class Invited:
+    """What `invite_customer` did: the invite, and whether the API confirmed the customer."""
+
+    issued: IssuedInvite
+    checked: bool
+
+
 def code_hash(code: str) -> str:
     """Return what the database keeps of a code: its SHA-256, in hex."""
     return hashlib.sha256(code.encode()).hexdigest()
@@ -70,14 +76,14 @@ async def issue(
     now: datetime,
     ttl: timedelta,
 ) -> IssuedInvite:
-    """Create an invite for `customer_id` (in its canonical form) and write it to the audit log.
+    """Store an invite for `customer_id` (in its canonical form) and write it to the audit log.
+
+    The storing step of `invite_customer`, which checks the customer first; call that.
 
     Raises:
-        ValueError: the customer id cannot be one (see `customer_id_problem`).
+        ValueError: the customer id cannot be one (see `arguments.parse_customer_id`).
     """
-    customer_id = canonical_customer_id(customer_id)
-    if problem := customer_id_problem(customer_id):
-        raise ValueError(problem)
+    customer_id = arguments.parse_customer_id(customer_id)
     code = secrets.token_urlsafe(CODE_BYTES)
     # Whole seconds: what is stored is what every surface shows (no microseconds in the API).
     expires_at = (now + ttl).replace(microsecond=0)
@@ -93,30 +99,71 @@ async def issue(
     return IssuedInvite(code, customer_id, expires_at)
 
 
-async def invite(ctx: Context, incoming: Incoming, command: Command, now: datetime) -> list[Reply]:
-    """Issue an invite link for a customer, checked with the points API like `/vincular`."""
-    if refusal := ctx.admin_guard(incoming, command):
-        return refusal
-    customer_id = canonical_customer_id(command.args)
-    if not customer_id:
-        return [ctx.reply("invite.usage")]
-    if customer_id_problem(customer_id):
-        return [ctx.reply("admin.bad_customer_id", max=MAX_CUSTOMER_ID_LENGTH)]
-    try:
-        checked = await ctx.check_customer(customer_id) is not None
-    except CustomerNotFoundError:
-        return [ctx.reply("invite.unknown_customer", customer_id=customer_id)]
+async def invite_customer(
+    ctx: Context,
+    customer_id: str,
+    *,
+    channel: str,
+    via: str,
+    issued_by: str | None,
+    now: datetime,
+    check: bool = True,
+) -> Invited:
+    """Issue a customer's invite: the one use case of `/convite`, the API and the CLI.
+
+    `/convite`, `POST /api/invites`, `python -m bot invite` and the invite `/vincular` offers
+    all issue through here: one rule for the id, one check, one audit row.
+
+    The id is read by the customer-id rule, in its canonical form. With `check`, the points
+    API is asked first: a customer it does not know stops here, and nothing is stored. When it
+    cannot say now, the invite is issued all the same, unchecked (`checked` is False), and each
+    entry tells whoever asked. That includes the points API refusing the bot's credentials: an
+    invite needs nothing from the API to be issued or opened (the balance shows once it
+    answers), the check only catches a mistyped id, `/vincular` links unchecked alike, and
+    refused credentials are the operator's to fix (the client logs them as an error, `/healthz`
+    shows them), not something staff in the chat or the store's backend could act on.
+
+    Raises:
+        ValueError: the customer id cannot be one; the message says why.
+        CustomerNotFoundError: the points API does not know the customer.
+    """
+    customer_id = arguments.parse_customer_id(customer_id)
+    checked = check and await ctx.check_customer(customer_id) is not None
     issued = await issue(
         ctx.store,
         customer_id,
-        channel=incoming.user.channel,
-        via="admin",
-        issued_by=incoming.user.user_id,
+        channel=channel,
+        via=via,
+        issued_by=issued_by,
         now=now,
         ttl=ctx.invite_ttl,
     )
-    lines = issued_lines(ctx, issued, incoming.bot_username)
-    if not checked:
+    return Invited(issued, checked)
+
+
+async def invite(ctx: Context, incoming: Incoming, command: Command, now: datetime) -> list[Reply]:
+    """`/convite <customer id>`: an admin asks for a customer's invite link."""
+    if refusal := ctx.admin_guard(incoming, command):
+        return refusal
+    if not command.args.strip():
+        return [ctx.reply("invite.usage")]
+    try:
+        customer_id = arguments.parse_customer_id(command.args)
+    except ValueError:
+        return [ctx.reply("admin.bad_customer_id", max=MAX_CUSTOMER_ID_LENGTH)]
+    try:
+        invited = await invite_customer(
+            ctx,
+            customer_id,
+            channel=incoming.user.channel,
+            via="admin",
+            issued_by=incoming.user.user_id,
+            now=now,
+        )
+    except CustomerNotFoundError:
+        return [ctx.reply("invite.unknown_customer", customer_id=customer_id)]
+    lines = issued_lines(ctx, invited.issued, incoming.bot_username)
+    if not invited.checked:
         lines.append(ctx.texts.text("invite.unchecked"))
     return [Reply("\n".join(lines))]
 

@@ -3,37 +3,100 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
+from bot.core import arguments
 from bot.core import format as fmt
 from bot.core.admin import target_user
 from bot.core.commands import Command
 from bot.core.context import Context
 from bot.core.messages import Button, Incoming, Reply
-from bot.core.models import AuditEntry, StoredData
+from bot.core.models import AuditEntry, Erasure, StoredData
+from bot.core.ports import PrivacyRepository, Store
 from bot.core.texts import Html
 
 logger = logging.getLogger(__name__)
 
 CONFIRM = "confirmar"
 CANCEL = "cancelar"
-LEDGER_RETENTION_DAYS = 30
-"""Days a reminder record is kept after the expiration it was about."""
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerData:
+    """Erase a customer: every chat user linked to them now, and every row naming them."""
+
+    customer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserData:
+    """Erase a chat user on one channel: the user, their links, reminders, attempts, invites."""
+
+    channel: str
+    user_id: str
+
+
+Subject = CustomerData | UserData
+"""Whose data an erasure removes."""
+
+
+async def erase(
+    store: Store,
+    subjects: Sequence[Subject],
+    *,
+    channel: str,
+    requested_by: str | None,
+    now: datetime,
+) -> list[Erasure]:
+    """Erase what the bot keeps about each subject, at once; return each one's `Erasure`, in order.
+
+    The one use case of every erasure: the user's `/apagar`, an admin's `/apagar <user id>`
+    and `python -m bot forget`. A customer id is read by the customer-id rule first. When
+    anything was erased, one audit row says an erasure happened, on `channel` (`cli` for the
+    command line), by `requested_by` (the admin; None for the user themselves and for the
+    operator), and names no one. (A user's own request always finds them: the message that
+    asked was recorded first.)
+
+    Raises:
+        ValueError: a customer id cannot be one; the message says why. Nothing is erased.
+    """
+    for subject in subjects:  # every id is read before anything is erased
+        if isinstance(subject, CustomerData):
+            arguments.parse_customer_id(subject.customer_id)
+    async with store.unit_of_work() as uow:
+        erased = [await _erase_one(uow.privacy, subject) for subject in subjects]
+        if any(erasure.found for erasure in erased):
+            await uow.audit.record(
+                AuditEntry(channel, requested_by, "erase", None, None, None, now)
+            )
+        await uow.commit()
+    return erased
+
+
+async def _erase_one(privacy: PrivacyRepository, subject: Subject) -> Erasure:
+    if isinstance(subject, CustomerData):
+        return await privacy.erase_customer(arguments.parse_customer_id(subject.customer_id))
+    return await privacy.erase_user(subject.channel, subject.user_id)
 
 
 async def privacy(
     ctx: Context, incoming: Incoming, command: Command, now: datetime
 ) -> list[Reply]:
     """State what is stored, why, for how long, and how to exercise each right."""
-    texts, channel = ctx.texts, incoming.user.channel
+    texts, channel, policy = ctx.texts, incoming.user.channel, ctx.retention
     text = texts.text(
         "privacy.full",
         identity=texts.text_for(channel, "privacy.identity"),
         received=texts.text_for(channel, "privacy.received"),
-        received_kept=texts.text_for(channel, "privacy.received_kept"),
+        received_kept=texts.text_for(
+            channel, "privacy.received_kept", inbound_period=fmt.days(policy.inbound_days)
+        ),
         rights=texts.text_for(channel, "privacy.rights"),
-        ledger_days=LEDGER_RETENTION_DAYS,
-        retention_days=ctx.retention_days,
+        ledger_period=fmt.days(policy.ledger_days),
+        history_period=fmt.days(policy.history_days),
+        attempt_period=fmt.days(policy.attempt_days),
     )
     return [Reply(text)]
 
@@ -99,7 +162,7 @@ def _render(ctx: Context, stored: StoredData) -> Html:
             texts.text(
                 "mydata.ended_links",
                 count=fmt.number(stored.ended_links),
-                days=ctx.retention_days,
+                period=fmt.days(ctx.retention.history_days),
             )
         )
     if stored.blocked_at is not None:
@@ -127,10 +190,8 @@ async def forget(ctx: Context, incoming: Incoming, command: Command, now: dateti
         )
         return [ctx.reply("forget.confirm", buttons=buttons)]
     user = incoming.user
-    async with ctx.store.unit_of_work() as uow:
-        erasure = await uow.privacy.erase_user(user.channel, user.user_id)
-        await uow.audit.record(AuditEntry(user.channel, None, "erase", None, None, None, now))
-        await uow.commit()
+    subject = UserData(user.channel, user.user_id)
+    [erasure] = await erase(ctx.store, [subject], channel=user.channel, requested_by=None, now=now)
     logger.info("A user erased their data (%s)", erasure.line())
     return [ctx.reply("forget.done")]
 
@@ -142,11 +203,9 @@ async def _forget_for_admin(
     if isinstance(target, list):
         return target
     admin, channel = incoming.user.user_id, incoming.user.channel
-    async with ctx.store.unit_of_work() as uow:
-        erasure = await uow.privacy.erase_user(channel, target)
-        if erasure.found:
-            await uow.audit.record(AuditEntry(channel, admin, "erase", None, None, None, now))
-        await uow.commit()
+    [erasure] = await erase(
+        ctx.store, [UserData(channel, target)], channel=channel, requested_by=admin, now=now
+    )
     if not erasure.found:
         return [ctx.reply("forget.admin_nothing", user_id=target)]
     logger.info("Admin %s erased a user's data (%s)", admin, erasure.line())

@@ -9,12 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from bot.core import format as fmt
 from bot.core import limits
 from bot.core.models import ReminderChat, ReminderTarget
 from bot.core.points import BonifiqAuthError, BonifiqError, CustomerNotFoundError, CustomerPoints
 from bot.core.ports import DeliveryError, Notifier, PointsGateway, RecipientBlockedError, Store
-from bot.core.privacy import LEDGER_RETENTION_DAYS
 from bot.core.reminders import (
     DueExpiration,
     SweepAbortedError,
@@ -23,6 +21,7 @@ from bot.core.reminders import (
     due_expirations,
     reminder,
 )
+from bot.core.retention import RetentionPolicy, purge
 from bot.core.texts import Catalogue
 from bot.failures import describe
 from bot.metrics import Metrics
@@ -31,11 +30,6 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 """Linked customers read from the database at once."""
-ATTEMPT_RETENTION = timedelta(days=1)
-"""How long a bad invite code is remembered; throttling looks back 15 minutes."""
-INBOUND_RETENTION = timedelta(days=3)
-"""How long delivered message ids are kept: Meta retries for about a day, and the newest
-tells when WhatsApp's 24-hour window closes."""
 
 Progress = Callable[[int, int], None]
 """Called with (customers done, customers in all) as the sweep goes."""
@@ -75,8 +69,8 @@ class ReminderSweep:
     """Messages in flight at once; after a crash at most this many may be sent again."""
     batch_size: int = BATCH_SIZE
     metrics: Metrics | None = None
-    retention_days: int = 365
-    """Days ended links, expired invites and admin audit rows are kept."""
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    """How long what the purge deletes is kept: the policy `/privacidade` states."""
     _running: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
@@ -116,21 +110,7 @@ class ReminderSweep:
 
     async def purge(self, now: datetime) -> dict[str, int]:
         """Delete what is past retention, as the daily sweep does after reminding."""
-        today = fmt.local_date(now, self.timezone)
-        async with self.store.unit_of_work() as uow:
-            purged = await uow.privacy.purge(
-                ledger_before=today - timedelta(days=LEDGER_RETENTION_DAYS),
-                history_before=now - timedelta(days=self.retention_days),
-                attempts_before=now - ATTEMPT_RETENTION,
-                messages_before=now - INBOUND_RETENTION,
-            )
-            await uow.commit()
-        if any(purged.values()):
-            logger.info(
-                "Retention: deleted %s",
-                ", ".join(f"{table} {count}" for table, count in purged.items() if count),
-            )
-        return purged
+        return await purge(self.store, self.retention, now, self.timezone)
 
     async def plan(
         self, now: datetime, progress: Progress | None = None

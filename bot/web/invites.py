@@ -11,9 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.core import invites
+from bot.core import arguments, invites
 from bot.core.conversation import Conversation
-from bot.core.customer_ids import canonical_customer_id, customer_id_problem
 from bot.core.points import CustomerNotFoundError
 from bot.web.body import BodyRefused, read_body
 
@@ -43,7 +42,7 @@ class InviteRoute:
         self._clock = clock
 
     async def handle(self, request: web.Request) -> web.Response:
-        """Check the bearer, read the customer id, check it with the points API, issue."""
+        """Check the bearer, read the customer id, issue (`invites.invite_customer`)."""
         given = request.headers.get("Authorization", "").encode()
         if not hmac.compare_digest(given, self._expected):
             logger.info("Invite API request refused: missing or wrong bearer token")
@@ -60,18 +59,17 @@ class InviteRoute:
             return customer_id
         conversation = self._conversation
         try:
-            checked = await conversation.check_customer(customer_id) is not None
+            invited = await invites.invite_customer(
+                conversation,
+                customer_id,
+                channel="api",
+                via="api",
+                issued_by=None,
+                now=self._clock(),
+            )
         except CustomerNotFoundError:
             return _error(422, "the points API has no such customer", field="customer_id")
-        issued = await invites.issue(
-            conversation.store,
-            customer_id,
-            channel="api",
-            via="api",
-            issued_by=None,
-            now=self._clock(),
-            ttl=conversation.invite_ttl,
-        )
+        issued = invited.issued
         links = self._link(issued)
         body: dict[str, object] = {
             # `url` is the first channel's link, as before WhatsApp; each channel's is named.
@@ -79,7 +77,7 @@ class InviteRoute:
             **{f"{channel}_url": url for channel, url in links.items()},
             "code": issued.code,
             "expires_at": issued.expires_at.astimezone(conversation.timezone).isoformat(),
-            "checked": checked,
+            "checked": invited.checked,
         }
         return web.json_response(body, status=201)
 
@@ -97,10 +95,10 @@ def _customer_id(body: bytes) -> str | web.Response:
     value = data["customer_id"]
     if not isinstance(value, str):
         return _error(400, "customer_id must be a string", field="customer_id")
-    customer_id = canonical_customer_id(value)
-    if problem := customer_id_problem(customer_id):
-        return _error(400, problem, field="customer_id")
-    return customer_id
+    try:
+        return arguments.parse_customer_id(value)
+    except ValueError as problem:
+        return _error(400, str(problem), field="customer_id")
 
 
 def _error(

@@ -337,10 +337,10 @@ MESSAGES: dict[str, str] = {
         " expirarem e impedir que alguém use o cadastro de outra pessoa.\n"
         "<b>O que não guardamos</b>: saldo, cashback, extrato e vencimentos são consultados na"
         " hora no programa de fidelidade da loja e não ficam guardados.\n"
-        "<b>Por quanto tempo</b>: enquanto você usar o bot; avisos enviados, até {ledger_days}"
-        " dias depois do vencimento a que se referem; vínculos encerrados, convites vencidos e"
-        " registros da administração, {retention_days} dias; tentativas de convite, um"
-        " dia{received_kept}.\n"
+        "<b>Por quanto tempo</b>: enquanto você usar o bot; avisos enviados, até {ledger_period}"
+        " depois do vencimento a que se referem; vínculos encerrados, convites vencidos e"
+        " registros da administração, {history_period}; tentativas de convite,"
+        " {attempt_period}{received_kept}.\n"
         "<b>Seus direitos (LGPD)</b>: {rights}. Para corrigir o cadastro, fale com a loja, que"
         " é a responsável pelos seus dados."
     ),
@@ -356,7 +356,7 @@ MESSAGES: dict[str, str] = {
         " responder duas vezes e saber quando a loja pode lhe escrever)"
     ),
     "privacy.received_kept": "",
-    "privacy.received_kept@whatsapp": "; mensagens recebidas, três dias",
+    "privacy.received_kept@whatsapp": "; mensagens recebidas, {inbound_period}",
     "privacy.rights": (
         "ver seus dados a qualquer momento com /meusdados; apagar tudo com /apagar; deixar de"
         " receber avisos com /lembretes off; desfazer o vínculo com /desvincular"
@@ -381,7 +381,7 @@ MESSAGES: dict[str, str] = {
     "mydata.reminders_on": "• Avisos de pontos a expirar: ligados",
     "mydata.reminders_off": "• Avisos de pontos a expirar: desligados",
     "mydata.reminders_sent": "• Avisos enviados: {count}; o último: {last}",
-    "mydata.ended_links": "• Vínculos encerrados guardados: {count} (por até {days} dias)",
+    "mydata.ended_links": "• Vínculos encerrados guardados: {count} (por até {period})",
     "mydata.blocked": "• Você bloqueou o bot em {since}",
     "mydata.absent": "—",
     "mydata.nothing": "O bot não guarda nenhum dado sobre você.",
