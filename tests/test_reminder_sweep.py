@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -15,17 +14,15 @@ from bot.cli import run_reminders
 from bot.core.reminders import SweepAbortedError
 from bot.db.store import SqlStore
 from bot.jobs.reminders import ReminderSweep
-from tests.fixtures.app import NOW
+from tests.fixtures.app import NOW, Deliver
 from tests.fixtures.bonifiq import (
     FakePointsApi,
     Fault,
 )
-from tests.fixtures.telegram import ADMIN_USER_ID, FakeBotApi, private_message
+from tests.fixtures.telegram import FakeBotApi, private_message
 from tests.fixtures.web import bot_settings
 from tests.helpers import expiring, linked_chat
-
-Deliver = Callable[[dict[str, Any]], Any]
-MARIA, JOAO = "maria@loja.com.br", "joao@loja.com.br"
+from tests.personas import ADMIN_USER_ID, JOAO, MARIA
 
 
 async def ledger(engine: AsyncEngine) -> list[tuple[Any, ...]]:
