@@ -1,14 +1,15 @@
-"""Small helpers shared by the conversation and command line tests."""
+"""Small helpers shared by the conversation, web and command line tests of both channels."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Coroutine
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +17,51 @@ import pytest
 
 from bot.core.models import UserProfile
 from bot.db.store import SqlStore
-from tests.fixtures.app import NOW
-from tests.fixtures.bonifiq import customer_payload, expiration_payload
-from tests.fixtures.telegram import CUSTOMER_USER_ID, FakeBotApi
+from tests.fixtures.app import NOW, Deliver
+from tests.fixtures.bonifiq import FakePointsApi, customer_payload, expiration_payload
+from tests.fixtures.telegram import FakeBotApi
+from tests.personas import CUSTOMER_USER_ID, MARIA
+
+GZIP_THAT_DOES_NOT_INFLATE = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+"""Headers of a body said to be gzip that is not a gzip stream (such as `b":5"`)."""
+
+SLASH_COMMAND = re.compile(r"(?<!\S)/\w")
+"""`/ajuda` as a word of its own: a command WhatsApp users cannot send."""
 
 
-async def link(store: SqlStore, customer_id: str, user_id: int = CUSTOMER_USER_ID) -> None:
-    """Link a Telegram user to a customer, as an admin would have."""
+async def link(
+    store: SqlStore,
+    customer_id: str,
+    user_id: int | str = CUSTOMER_USER_ID,
+    *,
+    channel: str = "telegram",
+) -> None:
+    """Link a user (a Telegram user unless `channel` says otherwise) to a customer."""
     async with store.unit_of_work() as uow:
-        await uow.links.link("telegram", str(user_id), customer_id, None, NOW)
+        await uow.links.link(channel, str(user_id), customer_id, None, NOW)
         await uow.commit()
+
+
+async def maria_linked(
+    points_api: FakePointsApi,
+    store: SqlStore,
+    user_id: int | str = CUSTOMER_USER_ID,
+    *,
+    channel: str = "telegram",
+) -> str:
+    """Serve Maria's points (1,234) and link `user_id` on `channel` to her; return her id."""
+    points_api.set_customer(MARIA, customer_payload())
+    await link(store, MARIA, user_id, channel=channel)
+    return MARIA
+
+
+async def active_customer(
+    store: SqlStore, user_id: int | str = CUSTOMER_USER_ID, *, channel: str = "telegram"
+) -> str | None:
+    """Return the customer a user is linked to now, or None."""
+    async with store.unit_of_work(writes=False) as uow:
+        current = await uow.links.active(channel, str(user_id))
+    return current.customer_id if current else None
 
 
 def expiring(*days_and_points: tuple[int, int]) -> dict[str, object]:
@@ -38,11 +74,20 @@ def expiring(*days_and_points: tuple[int, int]) -> dict[str, object]:
     )
 
 
-async def linked_chat(store: SqlStore, user_id: int, customer_id: str) -> None:
-    """A user who talked to the bot privately and is linked to `customer_id`."""
+async def linked_chat(
+    store: SqlStore,
+    user_id: int | str,
+    customer_id: str,
+    *,
+    channel: str = "telegram",
+    first_name: str = "Cliente",
+    at: datetime = NOW,
+) -> None:
+    """A user who wrote to the bot privately on `channel` at `at`, linked to `customer_id`."""
+    profile = UserProfile(channel, str(user_id), first_name)
     async with store.unit_of_work() as uow:
-        await uow.users.seen(UserProfile("telegram", str(user_id), "Cliente"), str(user_id), NOW)
-        await uow.links.link("telegram", str(user_id), customer_id, None, NOW)
+        await uow.users.seen(profile, str(user_id), at)
+        await uow.links.link(channel, str(user_id), customer_id, None, at)
         await uow.commit()
 
 
@@ -124,9 +169,7 @@ async def run_until_sent(
         await asyncio.wait_for(serving, 20)
 
 
-async def replies_to(
-    deliver: Callable[[dict[str, Any]], Any], bot_api: FakeBotApi, update: dict[str, Any]
-) -> list[str]:
+async def replies_to(deliver: Deliver, bot_api: FakeBotApi, update: dict[str, Any]) -> list[str]:
     """Deliver an update and return the texts its sender received because of it."""
     chat_id = update.get("message", update.get("callback_query", {})).get("from", {}).get("id")
     before = len(bot_api.delivered_to(chat_id))

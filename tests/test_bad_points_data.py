@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -16,7 +14,7 @@ from bot.core.points import CustomerPoints
 from bot.core.ports import PointsGateway
 from bot.db.store import SqlStore
 from bot.jobs.reminders import ReminderSweep
-from tests.fixtures.app import NOW
+from tests.fixtures.app import NOW, Deliver
 from tests.fixtures.bonifiq import (
     FakePointsApi,
     customer_payload,
@@ -24,8 +22,6 @@ from tests.fixtures.bonifiq import (
     transaction_payload,
 )
 from tests.fixtures.telegram import (
-    ADMIN_USER_ID,
-    CUSTOMER_USER_ID,
     MAX_TEXT_LENGTH,
     FakeBotApi,
     private_message,
@@ -33,9 +29,8 @@ from tests.fixtures.telegram import (
     utf16_length,
 )
 from tests.helpers import expiring, link, linked_chat
+from tests.personas import ADMIN_USER_ID, CUSTOMER_USER_ID, JOAO, MARIA
 
-Deliver = Callable[[dict[str, Any]], Any]
-MARIA, JOAO = "maria@loja.com.br", "joao@loja.com.br"
 DOTNET_MIN_UTC = "0001-01-01T00:00:00Z"
 
 

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.store import SqlStore
+from tests.fixtures.app import Deliver
 from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload, expiration_payload
 from tests.fixtures.database import table_snapshot
-from tests.fixtures.telegram import CUSTOMER_USER_ID, FakeBotApi, group_message, private_message
+from tests.fixtures.telegram import FakeBotApi, group_message, private_message
 from tests.helpers import link
-
-Deliver = Callable[[dict[str, Any]], Any]
-MARIA = "maria@loja.com.br"
+from tests.personas import CUSTOMER_USER_ID, MARIA
 
 
 async def saldo(deliver: Deliver, bot_api: FakeBotApi, text: str = "/saldo") -> str:

@@ -31,8 +31,7 @@ from tests.fixtures.bonifiq import (
     Fault,
     customer_payload,
 )
-
-MARIA = "maria@loja.com.br"
+from tests.personas import MARIA
 
 
 class RecordingSleep:

@@ -23,8 +23,7 @@ from tests.fixtures.bonifiq import (
     expiration_payload,
     transaction_payload,
 )
-
-MARIA = "maria@loja.com.br"
+from tests.personas import MARIA
 
 
 def parse(payload: object) -> CustomerPoints:

@@ -10,23 +10,15 @@ only the buttons and the gist must agree.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
-from tests.fixtures.app import StoppedClock
+from tests.fixtures.app import Deliver, StoppedClock
 from tests.fixtures.graph import FakeGraphApi, button_value, delivery, text_value
-from tests.fixtures.telegram import (
-    CUSTOMER_USER_ID,
-    FakeBotApi,
-    button_press,
-    private_message,
-    telegram_html_text,
-)
+from tests.fixtures.telegram import FakeBotApi, button_press, private_message, telegram_html_text
 from tests.fixtures.whatsapp import WhatsAppWeb
-
-Deliver = Callable[[dict[str, Any]], Any]
+from tests.helpers import SLASH_COMMAND
+from tests.personas import CUSTOMER_USER_ID
 
 # (case, on Telegram, on WhatsApp, what the first reply must say, on both or on each). Texts
 # that name the channel
@@ -51,8 +43,6 @@ WORDED_PER_CHANNEL = {"help", "help in English", "reminders off", "start", "gree
 """Cases whose text tells the user what to send: same gist and buttons, each channel's words."""
 
 _WHATSAPP_MARKUP = re.compile(r"```|[*_~]")
-SLASH_COMMAND = re.compile(r"(?<!\S)/\w")
-"""`/ajuda` as a word of its own: WhatsApp has no slash commands to send."""
 
 
 def _plain(text: str) -> str:

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from bot.channels.telegram import BotApplication, register_command_menus
 from bot.db.store import SqlStore
+from tests.fixtures.app import Deliver
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload
-from tests.fixtures.telegram import (
-    ADMIN_USER_ID,
-    CUSTOMER_USER_ID,
-    FakeBotApi,
-    button_press,
-    group_message,
-    private_message,
-)
+from tests.fixtures.telegram import FakeBotApi, button_press, group_message, private_message
 from tests.helpers import link
-
-Deliver = Callable[[dict[str, Any]], Any]
+from tests.personas import ADMIN_USER_ID, CUSTOMER_USER_ID
 
 
 async def only_reply(deliver: Deliver, bot_api: FakeBotApi, update: dict[str, Any]) -> str:

@@ -18,8 +18,9 @@ from bot.db.migrate import upgrade_to_head
 from bot.db.store import SqlStore
 from bot.logs import setup_logging
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload, expiration_payload
-from tests.fixtures.telegram import ADMIN_USER_ID, FakeBotApi, private_message
+from tests.fixtures.telegram import FakeBotApi, private_message
 from tests.helpers import run_cli, run_until_sent
+from tests.personas import ADMIN_USER_ID
 
 
 def test_demo_answers_saldo_from_piped_input(tmp_path: Path) -> None:

@@ -25,11 +25,10 @@ from bot.db.migrate import upgrade_to_head
 from bot.db.store import SqlStore
 from bot.web.telegram import SECRET_HEADER, webhook_path
 from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload, expiration_payload
-from tests.fixtures.telegram import CUSTOMER_USER_ID, FakeBotApi, private_message
+from tests.fixtures.telegram import FakeBotApi, private_message
 from tests.fixtures.web import PUBLIC_URL, WEBHOOK_SECRET, bot_settings
 from tests.helpers import cli_environment, run_cli, run_until_sent
-
-MARIA = "maria@loja.com.br"
+from tests.personas import CUSTOMER_USER_ID, MARIA
 
 
 def free_port() -> int:

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from bot.channels.observed import ObservedApplication
 from bot.channels.telegram import BotApplication
+from tests.fixtures.app import Deliver
 from tests.fixtures.telegram import FakeBotApi, private_message
 from tests.fixtures.web import WebBot
-
-Deliver = Callable[[dict[str, Any]], Any]
 
 
 def duplicates(application: BotApplication) -> float:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,13 +10,12 @@ from bot.cli import issue_invite
 from bot.core.customer_ids import canonical_customer_id
 from bot.db.store import SqlStore
 from bot.db.tables import metadata
+from tests.fixtures.app import Deliver
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload
-from tests.fixtures.telegram import ADMIN_USER_ID, CUSTOMER_USER_ID, FakeBotApi, private_message
+from tests.fixtures.telegram import FakeBotApi, private_message
 from tests.helpers import link, replies_to
+from tests.personas import ADMIN_USER_ID, CUSTOMER_USER_ID, MARIA
 from tests.test_invites import cli_settings
-
-Deliver = Callable[[dict[str, Any]], Any]
-MARIA = "maria@loja.com.br"
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -14,13 +12,12 @@ from bot.channels.telegram import ALLOWED_UPDATES
 from bot.core.conversation import Conversation
 from bot.db.store import SqlStore
 from bot.jobs.reminders import ReminderSweep
+from tests.fixtures.app import Deliver
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload
 from tests.fixtures.database import table_snapshot
-from tests.fixtures.telegram import ADMIN_USER_ID, CUSTOMER_USER_ID, FakeBotApi, edited_message
+from tests.fixtures.telegram import FakeBotApi, edited_message
 from tests.helpers import link
-
-Deliver = Callable[[dict[str, Any]], Any]
-MARIA = "maria@loja.com.br"
+from tests.personas import ADMIN_USER_ID, CUSTOMER_USER_ID, MARIA
 
 
 @pytest.mark.parametrize(

@@ -16,11 +16,12 @@ from bot.core.models import UserProfile
 from bot.db.store import SqlStore, SqlUnitOfWork
 from tests.fixtures.app import NOW
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload
-from tests.fixtures.graph import MARIA_WA_ID, button_value, delivery, text_value
-from tests.fixtures.telegram import CUSTOMER_USER_ID, button_press, private_message
-from tests.fixtures.web import MARIA, WebBot
-from tests.fixtures.whatsapp import WA_MARIA, WhatsAppWeb
-from tests.helpers import link
+from tests.fixtures.graph import button_value, delivery, text_value
+from tests.fixtures.telegram import button_press, private_message
+from tests.fixtures.web import WebBot
+from tests.fixtures.whatsapp import WhatsAppWeb
+from tests.helpers import link, linked_chat
+from tests.personas import CUSTOMER_USER_ID, MARIA, MARIA_FIRST_NAME, MARIA_WA_ID
 from tests.test_privacy import rows_naming
 
 ROUNDS = 20
@@ -57,17 +58,15 @@ async def test_an_erase_racing_the_numbers_other_messages_leaves_nothing_and_log
     store: SqlStore,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    points_api.set_customer(WA_MARIA, customer_payload())
+    points_api.set_customer(MARIA, customer_payload())
     caplog.set_level(logging.INFO)
     for _ in range(ROUNDS):
-        async with store.unit_of_work() as uow:
-            await uow.links.link("whatsapp", MARIA_WA_ID, WA_MARIA, None, NOW)
-            await uow.commit()
+        await link(store, MARIA, MARIA_WA_ID, channel="whatsapp")
 
         await wa_web.deliver(whatsapp_delivery())
 
         assert errors(caplog) == []
-        assert await rows_naming(wa_web.services.engine, MARIA_WA_ID, [WA_MARIA]) == []
+        assert await rows_naming(wa_web.services.engine, MARIA_WA_ID, [MARIA]) == []
 
 
 async def test_an_erase_racing_the_users_other_telegram_updates_leaves_nothing_and_logs_no_error(
@@ -128,10 +127,7 @@ async def test_a_write_waiting_for_an_erase_of_its_user_does_not_fail(
     store: SqlStore, engine: AsyncEngine, write: str
 ) -> None:
     operation, left = WRITES[write]
-    async with store.unit_of_work() as uow:
-        await uow.users.seen(UserProfile("whatsapp", MARIA_WA_ID, "Maria"), MARIA_WA_ID, NOW)
-        await uow.links.link("whatsapp", MARIA_WA_ID, WA_MARIA, None, NOW)
-        await uow.commit()
+    await linked_chat(store, MARIA_WA_ID, MARIA, channel="whatsapp", first_name=MARIA_FIRST_NAME)
 
     async with store.unit_of_work() as erasing:
         await erasing.privacy.erase_user("whatsapp", MARIA_WA_ID)
@@ -140,7 +136,7 @@ async def test_a_write_waiting_for_an_erase_of_its_user_does_not_fail(
         await erasing.commit()
     await writing
 
-    assert await rows_naming(engine, MARIA_WA_ID, [WA_MARIA]) == left
+    assert await rows_naming(engine, MARIA_WA_ID, [MARIA]) == left
 
 
 async def _in_unit_of_work(

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 from bot.db.store import SqlStore
+from tests.fixtures.app import Deliver
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload, transaction_payload
-from tests.fixtures.telegram import CUSTOMER_USER_ID, FakeBotApi, group_message, private_message
+from tests.fixtures.telegram import FakeBotApi, group_message, private_message
 from tests.helpers import link
-
-Deliver = Callable[[dict[str, Any]], Any]
-MARIA = "maria@loja.com.br"
+from tests.personas import CUSTOMER_USER_ID, MARIA
 
 
 async def extrato(deliver: Deliver, bot_api: FakeBotApi, text: str = "/extrato") -> str:

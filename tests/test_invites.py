@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -23,21 +22,13 @@ from bot.core.points import CustomerNotFoundError
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.store import SqlStore
 from bot.db.tables import InviteRow
-from tests.fixtures.app import NOW, StoppedClock
+from tests.fixtures.app import NOW, Deliver, StoppedClock
 from tests.fixtures.bonifiq import TEST_TIMEZONE, FakePointsApi, Fault, customer_payload
 from tests.fixtures.database import table_snapshot
-from tests.fixtures.telegram import (
-    ADMIN_USER_ID,
-    BOT_USERNAME,
-    CUSTOMER_USER_ID,
-    FakeBotApi,
-    button_press,
-    private_message,
-)
-from tests.helpers import link, replies_to
+from tests.fixtures.telegram import BOT_USERNAME, FakeBotApi, button_press, private_message
+from tests.helpers import active_customer, link, replies_to
+from tests.personas import ADMIN_USER_ID, CUSTOMER_USER_ID, JOAO, MARIA
 
-Deliver = Callable[[dict[str, Any]], Any]
-MARIA, JOAO = "maria@loja.com.br", "joao@loja.com.br"
 OTHER_USER_ID = 2002
 LINK = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=([A-Za-z0-9_-]+)")
 WEEK = timedelta(hours=168)
@@ -49,12 +40,6 @@ async def new_invite(store: SqlStore, customer_id: str = MARIA, *, issued: Any =
         store, customer_id, channel="cli", via="cli", issued_by=None, now=issued, ttl=WEEK
     )
     return invite.code
-
-
-async def active_customer(store: SqlStore, user_id: int = CUSTOMER_USER_ID) -> str | None:
-    async with store.unit_of_work(writes=False) as uow:
-        current = await uow.links.active("telegram", str(user_id))
-    return current.customer_id if current else None
 
 
 async def audit(store: SqlStore) -> list[AuditEntry]:

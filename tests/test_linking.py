@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,37 +11,27 @@ from bot.core.invites import code_hash
 from bot.core.models import AuditEntry
 from bot.db.store import SqlStore
 from bot.jobs.reminders import ReminderSweep
-from tests.fixtures.app import NOW
+from tests.fixtures.app import NOW, Deliver
 from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload
 from tests.fixtures.database import table_snapshot
 from tests.fixtures.telegram import (
-    ADMIN_USER_ID,
     BOT_USERNAME,
-    CUSTOMER_USER_ID,
     FakeBotApi,
+    as_admin,
     group_message,
     private_message,
 )
-from tests.helpers import expiring, link
+from tests.helpers import active_customer, expiring, link
+from tests.personas import ADMIN_USER_ID, CUSTOMER_USER_ID
 
-Deliver = Callable[[dict[str, Any]], Any]
 MARIA = "maria+vip@loja.com.br"
-
-
-def as_admin(text: str) -> dict[str, Any]:
-    return private_message(text, user_id=ADMIN_USER_ID, first_name="Gerente")
+"""Maria here, with a "+" in her customer id (not `tests.personas.MARIA`)."""
 
 
 async def admin_reply(deliver: Deliver, bot_api: FakeBotApi, text: str) -> str:
     await deliver(as_admin(text))
     [reply] = bot_api.sent_messages(ADMIN_USER_ID)
     return reply.text
-
-
-async def active_customer(store: SqlStore, user_id: int = CUSTOMER_USER_ID) -> str | None:
-    async with store.unit_of_work() as uow:
-        current = await uow.links.active("telegram", str(user_id))
-    return current.customer_id if current else None
 
 
 async def audit_log(store: SqlStore) -> list[AuditEntry]:

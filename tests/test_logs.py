@@ -15,14 +15,14 @@ from bot.core.invites import issue
 from bot.db.store import SqlStore
 from bot.logs import Redactor, log_context, setup_logging
 from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload
-from tests.fixtures.graph import MARIA_WA_ID, delivery, text_value
-from tests.fixtures.telegram import CUSTOMER_USER_ID, private_message
+from tests.fixtures.graph import delivery, text_value
+from tests.fixtures.telegram import private_message
 from tests.fixtures.web import WEBHOOK_SECRET, WebBot
-from tests.fixtures.whatsapp import WA_MARIA, WhatsAppWeb
+from tests.fixtures.whatsapp import WhatsAppWeb
 from tests.helpers import link
+from tests.personas import CUSTOMER_USER_ID, MARIA, MARIA_WA_ID
 
 SECRET = "12345:super-secret-token"
-MARIA = "maria@loja.com.br"
 NUMBER, MASKED_NUMBER = "5511988887777", "5511*****7777"
 
 Capture = Callable[..., io.StringIO]
@@ -214,7 +214,7 @@ async def test_a_failing_saldo_is_logged_with_its_update_user_and_command(
 async def test_a_failing_whatsapp_saldo_is_logged_with_its_message_id_and_command(
     capture_logs: Capture, wa_web: WhatsAppWeb, points_api: FakePointsApi, wa_maria: str
 ) -> None:
-    points_api.script(WA_MARIA, [Fault.http(503)] * 3)
+    points_api.script(MARIA, [Fault.http(503)] * 3)
     stream = capture_logs()
 
     await wa_web.deliver(delivery(text_value("Saldo", message_id="wamid.HBgLNTUxMTk4")))

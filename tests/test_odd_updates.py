@@ -30,14 +30,10 @@ from bot.metrics import SKIP_REASONS
 from tests.fixtures.app import NOW
 from tests.fixtures.bonifiq import TEST_TIMEZONE, FakePointsApi
 from tests.fixtures.database import table_snapshot
-from tests.fixtures.telegram import (
-    CUSTOMER_USER_ID,
-    FakeBotApi,
-    button_press,
-    private_message,
-)
+from tests.fixtures.telegram import FakeBotApi, button_press, private_message
 from tests.fixtures.web import WebBot
 from tests.helpers import run_until_sent
+from tests.personas import CUSTOMER_USER_ID
 
 Update = dict[str, Any]
 

@@ -20,10 +20,10 @@ from tests.fixtures.bonifiq import (
     customer_payload,
     expiration_payload,
 )
-from tests.fixtures.telegram import CUSTOMER_USER_ID, FakeBotApi
+from tests.fixtures.telegram import FakeBotApi
 from tests.helpers import linked_chat, run_cli_async
+from tests.personas import CUSTOMER_USER_ID, MARIA
 
-MARIA = "maria@loja.com.br"
 UNKNOWN = "joao@exemplo.com.br"
 
 

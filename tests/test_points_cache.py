@@ -11,9 +11,7 @@ from bot.core.points import BonifiqUnavailableError, CustomerNotFoundError, Cust
 from bot.core.points_cache import CachedPointsGateway
 from bot.core.ports import PointsGateway
 from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload
-
-MARIA = "maria@loja.com.br"
-JOAO = "joao@loja.com.br"
+from tests.personas import JOAO, MARIA
 
 
 class FakeClock:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import BigInteger, Integer, String, func, select
@@ -17,20 +15,13 @@ from bot.core.models import AuditEntry, LedgerKey, UserProfile
 from bot.db.store import SqlStore
 from bot.db.tables import ReminderLedgerRow, metadata
 from bot.jobs.reminders import ChannelSweeps, ReminderSweep
-from tests.fixtures.app import NOW
+from tests.fixtures.app import NOW, Deliver
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload
 from tests.fixtures.database import table_snapshot
-from tests.fixtures.telegram import (
-    ADMIN_USER_ID,
-    CUSTOMER_USER_ID,
-    FakeBotApi,
-    button_press,
-    private_message,
-)
-from tests.helpers import link, replies_to
+from tests.fixtures.telegram import FakeBotApi, button_press, private_message
+from tests.helpers import link, linked_chat, replies_to
+from tests.personas import ADMIN_USER_ID, CUSTOMER_USER_ID, MARIA, MARIA_FIRST_NAME
 
-Deliver = Callable[[dict[str, Any]], Any]
-MARIA = "maria@loja.com.br"
 ERASED_ONE_USER = "deleted: chat_users 1, links 1; anonymised: nothing"
 
 
@@ -311,10 +302,7 @@ WA_NUMBER = "5511988887777"
 
 async def a_chat_user(store: SqlStore, channel: str, user_id: str, customer_id: str) -> None:
     """A user who wrote to the bot on `channel` and is linked to `customer_id`."""
-    async with store.unit_of_work() as uow:
-        await uow.users.seen(UserProfile(channel, user_id, "Maria"), user_id, NOW)
-        await uow.links.link(channel, user_id, customer_id, None, NOW)
-        await uow.commit()
+    await linked_chat(store, user_id, customer_id, channel=channel, first_name=MARIA_FIRST_NAME)
 
 
 async def test_forget_without_a_channel_finds_a_whatsapp_user(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -14,21 +13,17 @@ from bot.channels.telegram import BotApplication, reminder_job
 from bot.core.conversation import Conversation
 from bot.db.store import SqlStore
 from bot.jobs.reminders import ReminderSweep
-from tests.fixtures.app import NOW
+from tests.fixtures.app import NOW, Deliver
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload, expiration_payload
 from tests.fixtures.telegram import (
-    ADMIN_USER_ID,
     BOT_ID,
-    CUSTOMER_USER_ID,
     FakeBotApi,
     button_press,
     private_message,
     telegram_user,
 )
 from tests.helpers import link
-
-Deliver = Callable[[dict[str, Any]], Any]
-MARIA = "maria@loja.com.br"
+from tests.personas import ADMIN_USER_ID, CUSTOMER_USER_ID, MARIA
 
 
 async def reply_to(deliver: Deliver, bot_api: FakeBotApi, update: dict[str, Any]) -> Any:

@@ -436,51 +436,52 @@ async def test_remind_exits_non_zero_when_every_customer_fails(
     assert await ledger_rows(engine) == []
 
 
-async def test_remind_exits_zero_when_some_customers_fail(
-    bot_api: ScriptedBotApi,
-    points_api: FakePointsApi,
-    store: SqlStore,
-    engine: AsyncEngine,
-    database_url: str,
-    tmp_path: Path,
-) -> None:
-    expiry = expiry_moment()
-    failing, *healthy = await populate(store, points_api, 3, expiry)
-    points_api.script(failing.customer_id, [Fault.http(500)] * 10)
-    env = remind_env(database_url, bot_api, points_api)
+def _fails(points_api: FakePointsApi, customer_id: str) -> None:
+    points_api.script(customer_id, [Fault.http(500)] * 10)
 
-    run = await remind(env, tmp_path)
 
-    assert run.returncode == 0, run.stderr
-    assert run.summary == (
-        "customers checked: 2/3, reminders sent: 2, skipped: 0, failed: 1, blocked chats: 0"
+def _has_a_dotnet_min_value_date(points_api: FakePointsApi, customer_id: str) -> None:
+    points_api.set_customer(
+        customer_id,
+        customer_payload(PointsToExpire=[expiration_payload(40, "0001-01-01T00:00:00Z")]),
     )
-    assert messages_per_chat(bot_api) == {item.user_id: 1 for item in healthy}
-    assert sorted(await ledger_rows(engine)) == expected_ledger(healthy, expires_on(expiry))
 
 
-async def test_remind_reminds_the_others_when_a_customer_has_a_dotnet_min_value_date(
+ONE_CUSTOMER_BREAKS = [
+    pytest.param(
+        _fails,
+        "customers checked: 2/3, reminders sent: 2, skipped: 0, failed: 1, blocked chats: 0",
+        id="its-points-api-fails",
+    ),
+    pytest.param(
+        _has_a_dotnet_min_value_date,
+        "customers checked: 3/3, reminders sent: 2, skipped: 0, failed: 0, blocked chats: 0",
+        id="it-has-a-dotnet-min-value-date",
+    ),
+]
+"""How one customer of three breaks, and the summary `remind` then prints."""
+
+
+@pytest.mark.parametrize(("breaks", "summary"), ONE_CUSTOMER_BREAKS)
+async def test_remind_reminds_the_others_and_exits_zero_when_one_customer_breaks(
     bot_api: ScriptedBotApi,
     points_api: FakePointsApi,
     store: SqlStore,
     engine: AsyncEngine,
     database_url: str,
     tmp_path: Path,
+    breaks: Callable[[FakePointsApi, str], None],
+    summary: str,
 ) -> None:
     expiry = expiry_moment()
     odd, *healthy = await populate(store, points_api, 3, expiry)
-    points_api.set_customer(
-        odd.customer_id,
-        customer_payload(PointsToExpire=[expiration_payload(40, "0001-01-01T00:00:00Z")]),
-    )
+    breaks(points_api, odd.customer_id)
     env = remind_env(database_url, bot_api, points_api)
 
     run = await remind(env, tmp_path)
 
     assert run.returncode == 0, run.stderr
-    assert run.summary == (
-        "customers checked: 3/3, reminders sent: 2, skipped: 0, failed: 0, blocked chats: 0"
-    )
+    assert run.summary == summary
     assert messages_per_chat(bot_api) == {item.user_id: 1 for item in healthy}
     assert sorted(await ledger_rows(engine)) == expected_ledger(healthy, expires_on(expiry))
 

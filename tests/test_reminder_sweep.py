@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -15,17 +14,15 @@ from bot.cli import run_reminders
 from bot.core.reminders import SweepAbortedError
 from bot.db.store import SqlStore
 from bot.jobs.reminders import ReminderSweep
-from tests.fixtures.app import NOW
+from tests.fixtures.app import NOW, Deliver
 from tests.fixtures.bonifiq import (
     FakePointsApi,
     Fault,
 )
-from tests.fixtures.telegram import ADMIN_USER_ID, FakeBotApi, private_message
+from tests.fixtures.telegram import FakeBotApi, private_message
 from tests.fixtures.web import bot_settings
 from tests.helpers import expiring, linked_chat
-
-Deliver = Callable[[dict[str, Any]], Any]
-MARIA, JOAO = "maria@loja.com.br", "joao@loja.com.br"
+from tests.personas import ADMIN_USER_ID, JOAO, MARIA
 
 
 async def ledger(engine: AsyncEngine) -> list[tuple[Any, ...]]:
@@ -39,12 +36,24 @@ async def ledger(engine: AsyncEngine) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in rows]
 
 
-async def test_a_due_expiration_is_reminded_with_points_date_and_balance(
-    sweep: ReminderSweep, store: SqlStore, points_api: FakePointsApi, bot_api: FakeBotApi
-) -> None:
+@pytest.fixture
+async def maria_due(points_api: FakePointsApi, store: SqlStore) -> None:
+    """Maria is linked from chat 1001, and 80 of her points expire in 5 days (01/12/2026)."""
     points_api.set_customer(MARIA, expiring((5, 80)))
     await linked_chat(store, 1001, MARIA)
 
+
+async def set_reminders(store: SqlStore, enabled: bool) -> None:
+    """Turn chat 1001's reminders on or off, as `/lembretes` does."""
+    async with store.unit_of_work() as uow:
+        await uow.links.set_reminders("telegram", str(1001), enabled)
+        await uow.commit()
+
+
+@pytest.mark.usefixtures("maria_due")
+async def test_a_due_expiration_is_reminded_with_points_date_and_balance(
+    sweep: ReminderSweep, bot_api: FakeBotApi
+) -> None:
     summary = await sweep.sweep(NOW)
 
     [message] = bot_api.delivered_to(1001)
@@ -55,11 +64,10 @@ async def test_a_due_expiration_is_reminded_with_points_date_and_balance(
     assert (summary.customers, summary.checked, summary.sent) == (1, 1, 1)
 
 
+@pytest.mark.usefixtures("maria_due")
 async def test_a_second_sweep_sends_nothing_already_sent(
-    sweep: ReminderSweep, store: SqlStore, points_api: FakePointsApi, bot_api: FakeBotApi
+    sweep: ReminderSweep, bot_api: FakeBotApi
 ) -> None:
-    points_api.set_customer(MARIA, expiring((5, 80)))
-    await linked_chat(store, 1001, MARIA)
     await sweep.sweep(NOW)
 
     summary = await sweep.sweep(NOW + timedelta(hours=1))
@@ -112,11 +120,10 @@ async def test_one_message_per_chat_covers_every_due_expiration(
     assert "5 pontos" not in message.text
 
 
+@pytest.mark.usefixtures("maria_due")
 async def test_a_customer_linked_from_two_chats_is_fetched_once_and_both_hear(
     sweep: ReminderSweep, store: SqlStore, points_api: FakePointsApi, bot_api: FakeBotApi
 ) -> None:
-    points_api.set_customer(MARIA, expiring((5, 80)))
-    await linked_chat(store, 1001, MARIA)
     await linked_chat(store, 1002, MARIA)
 
     await sweep.sweep(NOW)
@@ -137,14 +144,11 @@ async def test_nothing_is_sent_when_nothing_is_due(
     assert (summary.checked, summary.sent) == (1, 0)
 
 
+@pytest.mark.usefixtures("maria_due")
 async def test_chats_with_reminders_off_are_not_reminded(
-    sweep: ReminderSweep, store: SqlStore, points_api: FakePointsApi, bot_api: FakeBotApi
+    sweep: ReminderSweep, store: SqlStore, bot_api: FakeBotApi
 ) -> None:
-    points_api.set_customer(MARIA, expiring((5, 80)))
-    await linked_chat(store, 1001, MARIA)
-    async with store.unit_of_work() as uow:
-        await uow.links.set_reminders("telegram", str(1001), False)
-        await uow.commit()
+    await set_reminders(store, False)
 
     summary = await sweep.sweep(NOW)
 
@@ -157,14 +161,10 @@ async def test_turning_reminders_back_on_sends_one_message_for_the_time_off(
 ) -> None:
     points_api.set_customer(MARIA, expiring((10, 80)))
     await linked_chat(store, 1001, MARIA)
-    async with store.unit_of_work() as uow:
-        await uow.links.set_reminders("telegram", str(1001), False)
-        await uow.commit()
+    await set_reminders(store, False)
     await sweep.sweep(NOW)  # 30 crossed while off: nothing recorded
     await sweep.sweep(NOW + timedelta(days=4))  # 7 crossed while off
-    async with store.unit_of_work() as uow:
-        await uow.links.set_reminders("telegram", str(1001), True)
-        await uow.commit()
+    await set_reminders(store, True)
 
     await sweep.sweep(NOW + timedelta(days=5))
     await sweep.sweep(NOW + timedelta(days=5, hours=1))
@@ -173,11 +173,10 @@ async def test_turning_reminders_back_on_sends_one_message_for_the_time_off(
     assert "80 pontos expiram em 06/12/2026 (em 5 dias)" in message.text
 
 
+@pytest.mark.usefixtures("maria_due")
 async def test_a_chat_that_blocked_the_bot_is_marked_and_no_longer_swept(
-    sweep: ReminderSweep, store: SqlStore, points_api: FakePointsApi, bot_api: FakeBotApi
+    sweep: ReminderSweep, bot_api: FakeBotApi
 ) -> None:
-    points_api.set_customer(MARIA, expiring((5, 80)))
-    await linked_chat(store, 1001, MARIA)
     bot_api.blocked_chats.add(1001)
 
     first = await sweep.sweep(NOW)
@@ -188,15 +187,10 @@ async def test_a_chat_that_blocked_the_bot_is_marked_and_no_longer_swept(
     assert len(bot_api.sent_messages(1001)) == 1
 
 
+@pytest.mark.usefixtures("maria_due")
 async def test_a_blocked_chat_that_talks_again_is_reminded_again(
-    sweep: ReminderSweep,
-    store: SqlStore,
-    points_api: FakePointsApi,
-    bot_api: FakeBotApi,
-    deliver: Deliver,
+    sweep: ReminderSweep, bot_api: FakeBotApi, deliver: Deliver
 ) -> None:
-    points_api.set_customer(MARIA, expiring((5, 80)))
-    await linked_chat(store, 1001, MARIA)
     bot_api.blocked_chats.add(1001)
     await sweep.sweep(NOW)
     bot_api.blocked_chats.clear()
@@ -208,15 +202,10 @@ async def test_a_blocked_chat_that_talks_again_is_reminded_again(
     assert any("perto de expirar" in m.text for m in bot_api.delivered_to(1001))
 
 
+@pytest.mark.usefixtures("maria_due")
 async def test_a_failed_send_is_not_recorded_and_is_retried_next_sweep(
-    sweep: ReminderSweep,
-    store: SqlStore,
-    points_api: FakePointsApi,
-    bot_api: FakeBotApi,
-    engine: AsyncEngine,
+    sweep: ReminderSweep, bot_api: FakeBotApi, engine: AsyncEngine
 ) -> None:
-    points_api.set_customer(MARIA, expiring((5, 80)))
-    await linked_chat(store, 1001, MARIA)
     bot_api.failing_chats.add(1001)
 
     first = await sweep.sweep(NOW)
@@ -230,11 +219,10 @@ async def test_a_failed_send_is_not_recorded_and_is_retried_next_sweep(
     assert len(bot_api.delivered_to(1001)) == 1
 
 
+@pytest.mark.usefixtures("maria_due")
 async def test_telegram_429_is_waited_out_and_nothing_is_lost(
-    sweep: ReminderSweep, store: SqlStore, points_api: FakePointsApi, bot_api: FakeBotApi
+    sweep: ReminderSweep, bot_api: FakeBotApi
 ) -> None:
-    points_api.set_customer(MARIA, expiring((5, 80)))
-    await linked_chat(store, 1001, MARIA)
     bot_api.rate_limited_once.add(1001)
 
     summary = await sweep.sweep(NOW)
@@ -302,16 +290,10 @@ async def test_refused_credentials_abort_the_sweep(
         await sweep.sweep(NOW)
 
 
+@pytest.mark.usefixtures("maria_due")
 async def test_a_dry_run_plans_without_sending_or_recording(
-    sweep: ReminderSweep,
-    store: SqlStore,
-    points_api: FakePointsApi,
-    bot_api: FakeBotApi,
-    engine: AsyncEngine,
+    sweep: ReminderSweep, bot_api: FakeBotApi, engine: AsyncEngine
 ) -> None:
-    points_api.set_customer(MARIA, expiring((5, 80)))
-    await linked_chat(store, 1001, MARIA)
-
     _, planned = await sweep.plan(NOW)
 
     [plan] = planned

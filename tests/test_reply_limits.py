@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
 from bot.db.store import SqlStore
-from tests.fixtures.app import NOW
+from tests.fixtures.app import NOW, Deliver
 from tests.fixtures.bonifiq import (
     TEST_TIMEZONE,
     FakePointsApi,
@@ -21,23 +19,17 @@ from tests.fixtures.bonifiq import (
     transaction_payload,
 )
 from tests.fixtures.telegram import (
-    ADMIN_USER_ID,
-    CUSTOMER_USER_ID,
     MAX_TEXT_LENGTH,
     FakeBotApi,
+    as_admin,
     private_message,
     telegram_html_text,
     utf16_length,
 )
 from tests.helpers import link
+from tests.personas import ADMIN_USER_ID, CUSTOMER_USER_ID, MARIA
 
-Deliver = Callable[[dict[str, Any]], Any]
-MARIA = "maria@loja.com.br"
 LONG_NAME = "Maria " + "da Silva " * 555  # 5,001 characters, as a misconfigured store sends
-
-
-def as_admin(text: str) -> dict[str, Any]:
-    return private_message(text, user_id=ADMIN_USER_ID, first_name="Gerente")
 
 
 def shown(text: str) -> str:

@@ -16,8 +16,7 @@ from tests.fixtures.app import NOW
 from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload
 from tests.fixtures.telegram import FakeBotApi, private_message
 from tests.helpers import link, linked_chat
-
-MARIA = "maria@loja.com.br"
+from tests.personas import MARIA
 
 
 def outcomes(application: BotApplication) -> dict[str, float]:

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.core.models import StoredData, UserProfile
 from bot.db.sightings import LAST_SEEN_PRECISION
 from bot.db.store import SqlStore
-from tests.fixtures.app import NOW, StoppedClock
+from tests.fixtures.app import NOW, Deliver, StoppedClock
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload
-from tests.fixtures.telegram import CUSTOMER_USER_ID, FakeBotApi, private_message
+from tests.fixtures.telegram import FakeBotApi, private_message
 from tests.helpers import link
+from tests.personas import CUSTOMER_USER_ID
 
-Deliver = Callable[[dict[str, Any]], Any]
 USER = str(CUSTOMER_USER_ID)
 
 

@@ -18,8 +18,7 @@ from tests.fixtures.bonifiq import FakePointsApi, Fault
 from tests.fixtures.telegram import private_message
 from tests.fixtures.web import WebBot
 from tests.helpers import link
-
-MARIA = "maria@loja.com.br"
+from tests.personas import MARIA
 
 
 async def test_healthz_is_ok_when_the_database_answers(web_bot: WebBot) -> None:

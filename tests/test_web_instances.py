@@ -8,9 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.db.store import SqlStore
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload
 from tests.fixtures.database import row_counts
-from tests.fixtures.telegram import ADMIN_USER_ID, FakeBotApi, button_press, private_message
+from tests.fixtures.telegram import FakeBotApi, button_press, private_message
 from tests.fixtures.web import bot_settings, open_web_bot
 from tests.helpers import link
+from tests.personas import ADMIN_USER_ID
 
 CUSTOMERS = {
     2001: ("ana@loja.com.br", "Ana Souza", 111),

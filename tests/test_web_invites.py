@@ -15,14 +15,14 @@ from bot.config import Settings, load_settings
 from bot.db.store import SqlStore
 from tests.fixtures.bonifiq import FakePointsApi, Fault, customer_payload
 from tests.fixtures.database import table_snapshot
-from tests.fixtures.telegram import BOT_USERNAME, CUSTOMER_USER_ID, FakeBotApi, private_message
+from tests.fixtures.telegram import BOT_USERNAME, FakeBotApi, private_message
 from tests.fixtures.web import WebBot, bot_settings, open_web_bot
-from tests.helpers import errors_logged
+from tests.helpers import GZIP_THAT_DOES_NOT_INFLATE, errors_logged
+from tests.personas import CUSTOMER_USER_ID, MARIA
 from tests.test_customer_ids import stored_customer_ids
 from tests.test_privacy import rows_naming
 
 ADMIN_API_TOKEN = "store-backend-token-0123456789"
-MARIA = "maria@loja.com.br"
 AUTH = {"Authorization": f"Bearer {ADMIN_API_TOKEN}"}
 
 
@@ -203,9 +203,6 @@ async def test_without_admin_api_token_the_endpoint_does_not_exist(
 
     assert response.status == 404
     assert (await table_snapshot(engine))["invites"] == []
-
-
-GZIP_THAT_DOES_NOT_INFLATE = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
 
 
 async def test_a_compressed_body_gets_415_without_an_error_logged_and_nothing_is_created(

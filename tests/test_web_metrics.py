@@ -12,11 +12,10 @@ from bot.db.store import SqlStore
 from tests.fixtures.app import NOW
 from tests.fixtures.bonifiq import FakePointsApi
 from tests.fixtures.graph import button_value, delivery, text_value
-from tests.fixtures.telegram import ADMIN_USER_ID, FakeBotApi, button_press, private_message
+from tests.fixtures.telegram import FakeBotApi, button_press, private_message
 from tests.fixtures.web import WebBot, bot_settings, open_web_bot
 from tests.fixtures.whatsapp import WhatsAppWeb
-
-MARIA = "maria@loja.com.br"
+from tests.personas import ADMIN_USER_ID, MARIA
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 

@@ -14,9 +14,8 @@ from tests.fixtures.bonifiq import FakePointsApi, Fault
 from tests.fixtures.database import row_counts
 from tests.fixtures.telegram import FakeBotApi, private_message
 from tests.fixtures.web import PUBLIC_URL, WEBHOOK_SECRET, WebBot
-from tests.helpers import errors_logged
-
-MARIA = "maria@loja.com.br"
+from tests.helpers import GZIP_THAT_DOES_NOT_INFLATE, errors_logged
+from tests.personas import MARIA
 
 
 async def test_an_update_posted_to_the_webhook_is_answered_through_python_telegram_bot(
@@ -174,9 +173,6 @@ async def test_updates_still_running_at_shutdown_are_finished_before_it_complete
     await web_bot.client.close()  # stops the server: its cleanup finishes accepted updates
 
     assert "1.234 pontos" in bot_api.sent_messages()[-1].text
-
-
-GZIP_THAT_DOES_NOT_INFLATE = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
 
 
 async def test_a_compressed_body_with_the_secret_gets_415_without_an_error_logged(

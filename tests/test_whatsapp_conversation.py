@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -15,44 +13,29 @@ from bot.config import Settings
 from bot.core.conversation import Conversation
 from bot.core.invites import issue
 from bot.db.store import SqlStore
-from tests.fixtures.app import NOW
+from tests.fixtures.app import Deliver
 from tests.fixtures.bonifiq import FakePointsApi, customer_payload
 from tests.fixtures.database import row_counts
-from tests.fixtures.graph import (
-    DISPLAY_NUMBER,
-    MARIA_WA_ID,
-    FakeGraphApi,
-    button_value,
-    delivery,
-    text_value,
-)
-from tests.fixtures.telegram import ADMIN_USER_ID, FakeBotApi, private_message
-from tests.fixtures.whatsapp import (
-    ADMIN_API_TOKEN,
-    MENU_BUTTONS,
-    WA_MARIA,
-    WhatsAppWeb,
-    open_whatsapp_web,
-)
+from tests.fixtures.graph import DISPLAY_NUMBER, FakeGraphApi, button_value, delivery, text_value
+from tests.fixtures.telegram import FakeBotApi, private_message
+from tests.fixtures.whatsapp import ADMIN_API_TOKEN, MENU_BUTTONS, WhatsAppWeb, open_whatsapp_web
+from tests.helpers import SLASH_COMMAND, active_customer, link
+from tests.personas import ADMIN_USER_ID, MARIA, MARIA_WA_ID
 from tests.test_privacy import rows_naming
 
 TTL = timedelta(days=7)
 
 
 async def _active(store: SqlStore, wa_id: str = MARIA_WA_ID) -> str | None:
-    async with store.unit_of_work(writes=False) as uow:
-        link = await uow.links.active("whatsapp", wa_id)
-    return link.customer_id if link is not None else None
+    return await active_customer(store, wa_id, channel="whatsapp")
 
 
 @pytest.fixture
 async def invite_code(points_api: FakePointsApi, store: SqlStore) -> str:
     """Serve Maria's points and issue an invite to her, as `python -m bot invite` does now."""
-    points_api.set_customer(WA_MARIA, customer_payload())
+    points_api.set_customer(MARIA, customer_payload())
     now = datetime.now(UTC)  # the web process's own clock judges expiry
-    invite = await issue(
-        store, WA_MARIA, channel="cli", via="cli", issued_by=None, now=now, ttl=TTL
-    )
+    invite = await issue(store, MARIA, channel="cli", via="cli", issued_by=None, now=now, ttl=TTL)
     return invite.code
 
 
@@ -61,7 +44,7 @@ async def test_sending_an_invite_code_links_the_whatsapp_user(
 ) -> None:
     await wa_web.deliver(delivery(text_value(invite_code)))
 
-    assert await _active(store) == WA_MARIA
+    assert await _active(store) == MARIA
     linked, balance = graph_api.requests
     assert linked.text == "✅ Pronto! Sua conta foi vinculada ao seu cadastro na loja."
     assert "1.234 pontos" in balance.text
@@ -82,11 +65,11 @@ async def test_a_used_invite_code_links_nobody_else(
 async def test_the_invite_api_returns_the_wa_me_link_with_the_bare_code(
     wa_web: WhatsAppWeb, points_api: FakePointsApi
 ) -> None:
-    points_api.set_customer(WA_MARIA, customer_payload())
+    points_api.set_customer(MARIA, customer_payload())
 
     response = await wa_web.client.post(
         "/api/invites",
-        json={"customer_id": WA_MARIA},
+        json={"customer_id": MARIA},
         headers={"Authorization": f"Bearer {ADMIN_API_TOKEN}"},
     )
 
@@ -126,11 +109,11 @@ async def test_apagar_confirmed_by_button_erases_the_whatsapp_user_everywhere(
         ("apagar confirmar", "🗑 Apagar meus dados"),
         ("apagar cancelar", "Cancelar"),
     ]
-    assert await rows_naming(wa_web.services.engine, MARIA_WA_ID, [WA_MARIA])
+    assert await rows_naming(wa_web.services.engine, MARIA_WA_ID, [MARIA])
 
     await wa_web.deliver(delivery(button_value("apagar confirmar", "Apagar")))
 
-    assert await rows_naming(wa_web.services.engine, MARIA_WA_ID, [WA_MARIA]) == []
+    assert await rows_naming(wa_web.services.engine, MARIA_WA_ID, [MARIA]) == []
 
 
 @pytest.mark.postgres_only
@@ -170,15 +153,15 @@ async def test_an_unlinked_user_is_told_how_to_get_linked_on_whatsapp(
 
 
 async def test_convite_also_offers_the_wa_me_link_when_whatsapp_is_on(
-    deliver: Callable[[dict[str, Any]], Any],
+    deliver: Deliver,
     bot_api: FakeBotApi,
     conversation: Conversation,
     points_api: FakePointsApi,
 ) -> None:
-    points_api.set_customer(WA_MARIA, customer_payload())
+    points_api.set_customer(MARIA, customer_payload())
     conversation.whatsapp_number = DISPLAY_NUMBER
 
-    await deliver(private_message(f"/convite {WA_MARIA}", ADMIN_USER_ID))
+    await deliver(private_message(f"/convite {MARIA}", ADMIN_USER_ID))
 
     [reply] = bot_api.delivered_to(ADMIN_USER_ID)
     telegram_code = re.search(r"start=([A-Za-z0-9_-]+)", reply.text)
@@ -193,9 +176,9 @@ async def test_convite_also_offers_the_wa_me_link_when_whatsapp_is_on(
 async def test_the_invite_command_prints_the_wa_me_link_with_whatsapp_alone(
     wa_settings: Settings, points_api: FakePointsApi, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    points_api.set_customer(WA_MARIA, customer_payload())
+    points_api.set_customer(MARIA, customer_payload())
 
-    code = await issue_invite(wa_settings, WA_MARIA, check=True)
+    code = await issue_invite(wa_settings, MARIA, check=True)
 
     link_line, expiry_line = capsys.readouterr().out.strip().splitlines()
     assert code == 0
@@ -219,9 +202,7 @@ async def test_forget_erases_a_whatsapp_user_by_channel_and_number(
 async def test_a_code_for_another_customer_asks_first_and_trocar_switches(
     wa_web: WhatsAppWeb, graph_api: FakeGraphApi, store: SqlStore, invite_code: str
 ) -> None:
-    async with store.unit_of_work() as uow:
-        await uow.links.link("whatsapp", MARIA_WA_ID, "antigo@loja.com.br", None, NOW)
-        await uow.commit()
+    await link(store, "antigo@loja.com.br", MARIA_WA_ID, channel="whatsapp")
 
     await wa_web.deliver(delivery(text_value(invite_code)))
     [(switch, _), (keep, _)] = graph_api.requests[-1].buttons
@@ -230,7 +211,7 @@ async def test_a_code_for_another_customer_asks_first_and_trocar_switches(
     await wa_web.deliver(delivery(button_value(switch, "Trocar")))
 
     assert (switch, keep) == (f"trocar {invite_code}", "manter")
-    assert await _active(store) == WA_MARIA
+    assert await _active(store) == MARIA
 
 
 GREETINGS = [
@@ -247,8 +228,6 @@ GREETINGS = [
     "hi",
     "OIII 👋",
 ]
-SLASH_COMMAND = re.compile(r"(?<!\S)/\w")
-"""`/ajuda` as a word of its own: a command WhatsApp users cannot send."""
 
 
 @pytest.mark.usefixtures("wa_maria")
@@ -323,10 +302,8 @@ async def test_nothing_on_whatsapp_tells_the_user_to_type_a_slash_command(
     ]
     for text in unlinked:
         await wa_web.deliver(delivery(text_value(text)))
-    points_api.set_customer(WA_MARIA, customer_payload())
-    async with store.unit_of_work() as uow:
-        await uow.links.link("whatsapp", MARIA_WA_ID, WA_MARIA, None, NOW)
-        await uow.commit()
+    points_api.set_customer(MARIA, customer_payload())
+    await link(store, MARIA, MARIA_WA_ID, channel="whatsapp")
     for text in linked:
         await wa_web.deliver(delivery(text_value(text)))
     await wa_web.deliver(delivery(button_value("apagar cancelar", "Cancelar")))

@@ -16,7 +16,6 @@ from tests.fixtures.graph import (
     ACCESS_TOKEN,
     APP_SECRET,
     DISPLAY_NUMBER,
-    MARIA_WA_ID,
     PHONE_NUMBER_ID,
     TEMPLATE,
     VERIFY_TOKEN,
@@ -27,7 +26,8 @@ from tests.fixtures.graph import (
     text_value,
 )
 from tests.fixtures.telegram import FakeBotApi
-from tests.test_cli_processes import MARIA, WebProcess, webhook_process
+from tests.personas import MARIA, MARIA_WA_ID
+from tests.test_cli_processes import WebProcess, webhook_process
 
 
 def whatsapp_env(graph_api: FakeGraphApi) -> dict[str, str]:

@@ -12,7 +12,6 @@ import pytest
 from bot.bonifiq.client import BonifiqClient
 from bot.channels.whatsapp import SendRate, WhatsAppNotifier, WhatsAppSender
 from bot.cli import run_clock, run_reminders
-from bot.core.models import UserProfile
 from bot.core.reminders import SweepAbortedError
 from bot.db.store import SqlStore
 from bot.jobs.reminders import ReminderSweep
@@ -25,18 +24,12 @@ from tests.fixtures.bonifiq import (
     customer_payload,
     expiration_payload,
 )
-from tests.fixtures.graph import (
-    ACCESS_TOKEN,
-    MARIA_WA_ID,
-    PHONE_NUMBER_ID,
-    TEMPLATE,
-    FakeGraphApi,
-    graph_error,
-)
-from tests.fixtures.telegram import CUSTOMER_USER_ID, FakeBotApi
+from tests.fixtures.graph import ACCESS_TOKEN, PHONE_NUMBER_ID, TEMPLATE, FakeGraphApi, graph_error
+from tests.fixtures.telegram import FakeBotApi
 from tests.fixtures.whatsapp import whatsapp_settings
+from tests.helpers import linked_chat
+from tests.personas import CUSTOMER_USER_ID, MARIA, MARIA_FIRST_NAME, MARIA_WA_ID
 
-MARIA = "maria@loja.com.br"
 # Maria's 80 points expire on 15/12/2026, 19 days after NOW: the 30-day threshold is crossed.
 PARAMETERS = ["Maria Silva", "80", "15/12/2026", "1.234"]
 
@@ -104,11 +97,10 @@ def make_sweep(
 async def maria_on_whatsapp(points_api: FakePointsApi, store: SqlStore) -> None:
     """Maria wrote to the store on WhatsApp once, long ago, and is linked by her wa_id."""
     points_api.set_customer(MARIA, customer_payload())
-    async with store.unit_of_work() as uow:
-        profile = UserProfile("whatsapp", MARIA_WA_ID, "Maria")
-        await uow.users.seen(profile, MARIA_WA_ID, NOW - timedelta(days=10))
-        await uow.links.link("whatsapp", MARIA_WA_ID, MARIA, None, NOW - timedelta(days=10))
-        await uow.commit()
+    long_ago = NOW - timedelta(days=10)
+    await linked_chat(
+        store, MARIA_WA_ID, MARIA, channel="whatsapp", first_name=MARIA_FIRST_NAME, at=long_ago
+    )
 
 
 async def _wrote(store: SqlStore, sent_at: datetime, received_at: datetime = NOW) -> None:
@@ -341,11 +333,8 @@ async def test_remind_sweeps_every_channel_that_is_on(
 ) -> None:
     soon = datetime.now(UTC) + timedelta(days=3)
     points_api.set_customer(MARIA, customer_payload(PointsToExpire=[expiration_payload(80, soon)]))
-    async with store.unit_of_work() as uow:
-        for channel, user_id in (("telegram", str(CUSTOMER_USER_ID)), ("whatsapp", MARIA_WA_ID)):
-            await uow.users.seen(UserProfile(channel, user_id, "Maria"), user_id, NOW)
-            await uow.links.link(channel, user_id, MARIA, None, NOW)
-        await uow.commit()
+    for channel, user_id in (("telegram", str(CUSTOMER_USER_ID)), ("whatsapp", MARIA_WA_ID)):
+        await linked_chat(store, user_id, MARIA, channel=channel, first_name=MARIA_FIRST_NAME)
     settings = whatsapp_settings(
         graph_api,
         points_api,

@@ -14,7 +14,6 @@ from tests.fixtures.database import row_counts
 from tests.fixtures.graph import (
     ACCESS_TOKEN,
     APP_SECRET,
-    MARIA_WA_ID,
     VERIFY_TOKEN,
     FakeGraphApi,
     button_value,
@@ -26,7 +25,8 @@ from tests.fixtures.graph import (
     text_value,
 )
 from tests.fixtures.whatsapp import MENU_BUTTONS, WhatsAppWeb
-from tests.helpers import errors_logged
+from tests.helpers import GZIP_THAT_DOES_NOT_INFLATE, errors_logged
+from tests.personas import MARIA_WA_ID
 
 HANDSHAKE = {"hub.mode": "subscribe", "hub.challenge": "1158201444"}
 
@@ -370,15 +370,12 @@ async def test_a_refused_reply_is_replaced_by_a_plain_apology(
     assert apology.text.startswith("Não consegui enviar esta resposta")
 
 
-GZIP = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
-
-
 @pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "signed"])
 async def test_a_compressed_body_gets_415_before_it_is_read_and_no_error_is_logged(
     wa_web: WhatsAppWeb, graph_api: FakeGraphApi, caplog: pytest.LogCaptureFixture, signed: bool
 ) -> None:
     # `:5` is no gzip stream: inflating it before the signature check used to answer 500.
-    headers = GZIP | ({"X-Hub-Signature-256": sign(b":5")} if signed else {})
+    headers = GZIP_THAT_DOES_NOT_INFLATE | ({"X-Hub-Signature-256": sign(b":5")} if signed else {})
 
     response = await wa_web.client.post(PATH, data=b":5", headers=headers)
 
