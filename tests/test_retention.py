@@ -16,9 +16,9 @@ from bot.db.store import SqlStore
 from tests.fixtures.app import NOW
 from tests.fixtures.bonifiq import TEST_TIMEZONE, FakePointsApi
 from tests.fixtures.database import row_counts
-from tests.fixtures.graph import MARIA_WA_ID
-from tests.fixtures.telegram import CUSTOMER_USER_ID, FakeBotApi, private_message
+from tests.fixtures.telegram import FakeBotApi, private_message
 from tests.fixtures.web import bot_settings, open_web_bot
+from tests.personas import CUSTOMER_USER_ID, MARIA_WA_ID
 
 TELEGRAM_USER = UserProfile("telegram", str(CUSTOMER_USER_ID), "Maria")
 WHATSAPP_USER = UserProfile("whatsapp", MARIA_WA_ID, "Maria")
